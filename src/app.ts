@@ -1,0 +1,84 @@
+// The composition root: the only file that knows every layer.
+import type { ModuleConfig } from './config/load';
+import { ReservationBook } from './domain/reservation-book';
+import type { DomainEvent } from './domain/types';
+import { encodeModuleReady } from './everest/envelope';
+import { readyTopic, statusTopic, varTopic } from './everest/topics';
+import { interfaces } from './generated/schemas';
+import type { Logger } from './log';
+import { MqttConnection } from './mqtt/connection';
+import { type CommandHandler, CommandProvider } from './mqtt/provider';
+import { createCommands } from './module/commands';
+import { EventPublisher } from './module/publish';
+import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
+import { InterfaceValidator } from './schema/validate';
+
+export const IMPL_ID = 'main';
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+const SHUTDOWN_GRACE_MS = 5000;
+
+export interface ModuleDeps {
+  config: ModuleConfig;
+  log: Logger;
+  clock?: Clock;
+}
+
+export interface ReservationModule {
+  start(): Promise<void>;
+  /** Idempotent: a second call waits for the first. */
+  stop(): Promise<void>;
+}
+
+export function createReservationModule({ config, log, clock = systemClock }: ModuleDeps): ReservationModule {
+  const book = new ReservationBook({
+    connectorCount: config.connectorCount,
+    reservationsEnabled: config.values.reservations_enabled,
+    connectorZeroSupported: config.values.reserve_connector_zero_supported,
+  });
+  let connection: MqttConnection | undefined;
+  let provider: CommandProvider | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const publish = (topic: string, payload: string, qos: 0 | 1 | 2): Promise<boolean> =>
+    connection ? connection.publish(topic, payload, qos) : Promise.resolve(false);
+  const publisher = new EventPublisher(publish, varTopic(config.prefix, config.moduleId, IMPL_ID, 'reservation_end'), log.child({ component: 'events' }));
+  const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => publisher.handle(book.expireDue(nowMs)));
+  const afterChange = (events: DomainEvent[]): void => {
+    publisher.handle(events);
+    scheduler.rearm();
+  };
+  const commands = createCommands(book, clock, afterChange, log.child({ component: 'commands' }));
+
+  return {
+    async start() {
+      connection = await MqttConnection.open(
+        {
+          ...config.mqtt,
+          clientId: `${config.moduleId}-${process.pid}`,
+          statusTopic: statusTopic(config.prefix, config.moduleId),
+          connectTimeoutMs: config.connectTimeoutMs,
+        },
+        log.child({ component: 'mqtt' }),
+      );
+      provider = new CommandProvider(
+        connection,
+        new InterfaceValidator(interfaces.reservation),
+        commands as unknown as Record<string, CommandHandler>,
+        { prefix: config.prefix, moduleId: config.moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
+        log.child({ component: 'provider' }),
+      );
+      await provider.start();
+      await connection.publish(readyTopic(config.prefix, config.moduleId), encodeModuleReady(), 1);
+      log.info({ module_id: config.moduleId, prefix: config.prefix, connectors: book.connectorCount }, 'module ready');
+    },
+    stop() {
+      stopping ??= (async () => {
+        await provider?.stop(SHUTDOWN_GRACE_MS);
+        scheduler.stop();
+        await connection?.close();
+        log.info({ module_id: config.moduleId, reservations_held: book.size }, 'module stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// EVerest topic names. Every topic built from received data goes through isPlainTopicLevel first.
+
+/** Longer levels are refused: EVerest module ids are short, and MQTT.js throws on huge topics. */
+export const MAX_TOPIC_LEVEL_LENGTH = 256;
+
+// mosquitto drops the connection on topics with these: wildcards, the level separator,
+// NUL and other control characters, and Unicode non-characters.
+const FORBIDDEN_IN_LEVEL = /[/+#\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\u{1fffe}\u{1ffff}\u{2fffe}\u{2ffff}\u{3fffe}\u{3ffff}\u{4fffe}\u{4ffff}\u{5fffe}\u{5ffff}\u{6fffe}\u{6ffff}\u{7fffe}\u{7ffff}\u{8fffe}\u{8ffff}\u{9fffe}\u{9ffff}\u{afffe}\u{affff}\u{bfffe}\u{bffff}\u{cfffe}\u{cffff}\u{dfffe}\u{dffff}\u{efffe}\u{effff}\u{ffffe}\u{fffff}\u{10fffe}\u{10ffff}]/u;
+
+/** True if `level` can stand as one level of a topic we publish to. */
+export function isPlainTopicLevel(level: unknown): level is string {
+  return (
+    typeof level === 'string' &&
+    level.length > 0 &&
+    level.length <= MAX_TOPIC_LEVEL_LENGTH &&
+    level.isWellFormed() &&
+    !FORBIDDEN_IN_LEVEL.test(level)
+  );
+}
+
+/** A prefix is empty or plain levels each followed by '/', like EVerest's default `everest/`. */
+export function isValidPrefix(prefix: string): boolean {
+  if (prefix === '') return true;
+  if (!prefix.endsWith('/')) return false;
+  return prefix.slice(0, -1).split('/').every(isPlainTopicLevel);
+}
+
+export function moduleTopic(prefix: string, moduleId: string): string {
+  return `${prefix}modules/${moduleId}`;
+}
+
+export function implTopic(prefix: string, moduleId: string, implId: string): string {
+  return `${moduleTopic(prefix, moduleId)}/impl/${implId}`;
+}
+
+export function cmdTopic(prefix: string, moduleId: string, implId: string, cmd: string): string {
+  return `${implTopic(prefix, moduleId, implId)}/cmd/${cmd}`;
+}
+
+/** Where a provider answers a call from `origin`; origin must have passed isPlainTopicLevel. */
+export function responseTopic(commandTopic: string, origin: string): string {
+  return `${commandTopic}/response/${origin}`;
+}
+
+export function varTopic(prefix: string, moduleId: string, implId: string, name: string): string {
+  return `${implTopic(prefix, moduleId, implId)}/var/${name}`;
+}
+
+export function errorTopic(prefix: string, moduleId: string, implId: string, errorType: string): string {
+  return `${implTopic(prefix, moduleId, implId)}/error/${errorType}`;
+}
+
+export function readyTopic(prefix: string, moduleId: string): string {
+  return `${moduleTopic(prefix, moduleId)}/ready`;
+}
+
+/** Retained online/offline status, with the MQTT last will saying offline. */
+export function statusTopic(prefix: string, moduleId: string): string {
+  return `${moduleTopic(prefix, moduleId)}/status`;
+}

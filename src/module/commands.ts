@@ -1,0 +1,58 @@
+// The reservation interface's command table: typed from the generated interface, so a
+// command missing here is a compile error (and CommandProvider checks it again at start-up).
+import type { ReservationBook } from '../domain/reservation-book';
+import type { DomainEvent, HeldReservation } from '../domain/types';
+import { CmdError } from '../everest/errors';
+import type { HeldReservation as HeldReservationWire, ReservationCmd, ReservationCmdArgs, ReservationCmdResults } from '../generated/types';
+import type { Logger } from '../log';
+import type { Clock } from './scheduler';
+import { rfc3339ToEpochMs } from './time';
+
+export type ReservationCommands = { [K in ReservationCmd]: (args: ReservationCmdArgs[K]) => ReservationCmdResults[K] };
+
+export function toWire(reservation: HeldReservation): HeldReservationWire {
+  return {
+    reservation_id: reservation.reservationId,
+    connector_id: reservation.connectorId,
+    id_token: reservation.idToken,
+    ...(reservation.parentIdToken !== undefined ? { parent_id_token: reservation.parentIdToken } : {}),
+    expiry_time: reservation.expiryTime,
+  };
+}
+
+export function createCommands(book: ReservationBook, clock: Clock, afterChange: (events: DomainEvent[]) => void, log: Logger): ReservationCommands {
+  return {
+    reserve_now({ connector_id, reservation }) {
+      const expiresAtMs = rfc3339ToEpochMs(reservation.expiry_time);
+      if (expiresAtMs === undefined) {
+        throw new CmdError('SchemaValidationError', `argument 'reservation': /expiry_time ${JSON.stringify(reservation.expiry_time)} names no instant`);
+      }
+      const { result, events } = book.reserveNow(
+        connector_id,
+        {
+          reservationId: reservation.reservation_id,
+          idToken: reservation.id_token,
+          ...(reservation.parent_id_token !== undefined ? { parentIdToken: reservation.parent_id_token } : {}),
+          expiryTime: reservation.expiry_time,
+          expiresAtMs,
+        },
+        clock.now(),
+      );
+      if (result !== 'Accepted') log.info({ reservation_id: reservation.reservation_id, connector_id, result }, 'reservation refused');
+      afterChange(events);
+      return result;
+    },
+    cancel_reservation({ reservation_id }) {
+      const { cancelled, events } = book.cancel(reservation_id);
+      if (!cancelled) log.info({ reservation_id }, 'cancel_reservation: no such reservation held');
+      afterChange(events);
+      return cancelled;
+    },
+    exists_reservation({ request }) {
+      return book.exists(request.connector_id, request.id_token, request.parent_id_token);
+    },
+    list_reservations() {
+      return book.list().map(toWire);
+    },
+  };
+}

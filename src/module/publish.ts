@@ -1,0 +1,42 @@
+// DomainEvents -> what the rest of the station hears: the reservation_end var and the logs.
+import type { DomainEvent } from '../domain/types';
+import { encodeVar } from '../everest/envelope';
+import type { ReservationEnd } from '../generated/types';
+import type { Logger } from '../log';
+
+export type Publish = (topic: string, payload: string, qos: 0 | 1 | 2) => Promise<boolean>;
+
+/** Tells a connector's EVSE manager about its reservation (issue 3 fills this in). */
+export interface EvseNotifier {
+  reserved(connectorId: number, reservationId: number): void;
+  released(connectorId: number, reservationId: number): void;
+}
+
+export class EventPublisher {
+  constructor(
+    private readonly publish: Publish,
+    private readonly reservationEndTopic: string,
+    private readonly log: Logger,
+    private readonly evse?: EvseNotifier,
+  ) {}
+
+  handle(events: readonly DomainEvent[]): void {
+    for (const event of events) {
+      const { reservationId, connectorId } = event.reservation;
+      if (event.kind === 'ReservationAccepted') {
+        const replaced = event.replaced;
+        this.log.info(
+          { reservation_id: reservationId, connector_id: connectorId, expiry_time: event.reservation.expiryTime, ...(replaced ? { replaced_connector_id: replaced.connectorId } : {}) },
+          replaced ? 'reservation replaced' : 'reservation accepted',
+        );
+        if (replaced && replaced.connectorId !== 0 && replaced.connectorId !== connectorId) this.evse?.released(replaced.connectorId, reservationId);
+        if (connectorId !== 0) this.evse?.reserved(connectorId, reservationId);
+        continue;
+      }
+      this.log.info({ reservation_id: reservationId, connector_id: connectorId, reason: event.reason }, 'reservation ended');
+      const end: ReservationEnd = { reservation_id: reservationId, reason: event.reason };
+      void this.publish(this.reservationEndTopic, encodeVar(end), 2);
+      if (connectorId !== 0) this.evse?.released(connectorId, reservationId);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// RFC 3339 <-> epoch milliseconds, at the edge: the domain only sees numbers.
+import { DateTime } from 'luxon';
+
+const LEAP_SECOND = /^(.*T\d{2}:\d{2}:)60(.*)$/;
+
+/**
+ * Epoch ms of an RFC 3339 date-time (already checked by the schema's date-time format), or
+ * undefined if it names no instant. RFC 3339 allows a lower-case `t`/`z` and a leap second
+ * (23:59:60), which luxon does not read: a leap second counts as the instant after :59.
+ */
+export function rfc3339ToEpochMs(text: string): number | undefined {
+  const upper = text.toUpperCase();
+  const leap = LEAP_SECOND.exec(upper);
+  const parsed = DateTime.fromISO(leap ? `${leap[1]}59${leap[2]}` : upper, { setZone: true });
+  if (!parsed.isValid) return undefined;
+  return parsed.toMillis() + (leap ? 1000 : 0);
+}
+
+export function epochMsToRfc3339(ms: number): string {
+  return DateTime.fromMillis(ms, { zone: 'utc' }).toISO() as string;
+}

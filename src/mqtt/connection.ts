@@ -1,0 +1,127 @@
+// The broker connection: the only place besides provider/caller that touches MQTT.js.
+import type { Socket } from 'node:net';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../log';
+
+export type MessageHandler = (payload: Buffer, topic: string) => void;
+export type QoS = 0 | 1 | 2;
+
+export interface ConnectionOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** Retained `online` while connected; the broker publishes `offline` as our last will. */
+  statusTopic: string;
+  /** How long start-up waits for the first connection before giving up. */
+  connectTimeoutMs: number;
+}
+
+export class MqttConnection {
+  private readonly handlers = new Map<string, MessageHandler>();
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly options: ConnectionOptions,
+    private readonly log: Logger,
+  ) {
+    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+  }
+
+  /** Connects, or rejects once `connectTimeoutMs` has passed without a connection. */
+  static async open(options: ConnectionOptions, log: Logger): Promise<MqttConnection> {
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      protocolVersion: 4, // MQTT 3.1.1, as everest-framework
+      clean: true,
+      resubscribe: true,
+      keepalive: 10,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      queueQoSZero: false,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...options.tls,
+      will: { topic: options.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    };
+    const client = mqtt.connect(options.url, clientOptions);
+    const connection = new MqttConnection(client, options, log);
+    client.on('connect', () => connection.onConnect());
+    client.on('offline', () => log.warn({ url: redact(options.url) }, 'broker connection lost; reconnecting'));
+    client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.removeListener('connect', connected);
+        client.end(true);
+        reject(new Error(`no connection to the broker at ${redact(options.url)} within ${options.connectTimeoutMs} ms`));
+      }, options.connectTimeoutMs);
+      const connected = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.once('connect', connected);
+    });
+    return connection;
+  }
+
+  async subscribe(topic: string, qos: QoS, handler: MessageHandler): Promise<void> {
+    this.handlers.set(topic, handler);
+    await this.client.subscribeAsync(topic, { qos });
+  }
+
+  /** Stops delivery of `topic`; its handler still sees what arrives until the broker confirms. */
+  async unsubscribe(topic: string): Promise<void> {
+    try {
+      await this.client.unsubscribeAsync(topic);
+    } finally {
+      this.handlers.delete(topic);
+    }
+  }
+
+  /** Publishes; a failure is logged and reported as false, never thrown. */
+  async publish(topic: string, payload: string, qos: QoS, retain = false): Promise<boolean> {
+    try {
+      await this.client.publishAsync(topic, payload, { qos, retain });
+      return true;
+    } catch (err) {
+      this.log.warn({ topic, err: (err as Error).message }, 'publish failed');
+      return false;
+    }
+  }
+
+  /** Says offline, then disconnects cleanly (so the broker does not send the will). */
+  async close(): Promise<void> {
+    if (this.client.connected) await this.publish(this.options.statusTopic, 'offline', 1, true);
+    await this.client.endAsync();
+  }
+
+  private onConnect(): void {
+    // MQTT.js leaves Nagle on: without this every QoS 1/2 round trip waits ~40 ms for delayed ACKs.
+    (this.client.stream as Socket | undefined)?.setNoDelay?.(true);
+    this.log.info({ url: redact(this.options.url) }, 'connected to broker');
+    void this.publish(this.options.statusTopic, 'online', 1, true);
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    const handler = this.handlers.get(topic);
+    if (!handler) return;
+    // A throwing listener would leave MQTT.js deaf (broker-facts #4): never let one escape.
+    try {
+      handler(payload, topic);
+    } catch (err) {
+      this.log.error({ topic, err }, 'message handler failed');
+    }
+  }
+}
+
+/** The URL without its password, for logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

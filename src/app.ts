@@ -1,17 +1,21 @@
 // The composition root: the only file that knows every layer.
 import type { ModuleConfig } from './config/load';
 import { ReservationBook } from './domain/reservation-book';
-import type { DomainEvent } from './domain/types';
+import type { ConnectorChange, DomainEvent } from './domain/types';
 import { encodeModuleReady } from './everest/envelope';
+import { CmdError } from './everest/errors';
 import { readyTopic, statusTopic, varTopic } from './everest/topics';
-import { interfaces } from './generated/schemas';
+import { interfaces, types } from './generated/schemas';
 import type { Logger } from './log';
+import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
 import { createCommands } from './module/commands';
+import { createEvseNotifier } from './module/evse-notifier';
+import { watchEvseManagers } from './module/evse-watcher';
 import { EventPublisher } from './module/publish';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
-import { InterfaceValidator } from './schema/validate';
+import { createAjv, InterfaceValidator } from './schema/validate';
 
 export const IMPL_ID = 'main';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -35,13 +39,28 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     reservationsEnabled: config.values.reservations_enabled,
     connectorZeroSupported: config.values.reserve_connector_zero_supported,
   });
+  const ajv = createAjv();
+  const evseValidator = new InterfaceValidator(interfaces.evse_manager, ajv);
   let connection: MqttConnection | undefined;
   let provider: CommandProvider | undefined;
+  let caller: CommandCaller | undefined;
   let stopping: Promise<void> | undefined;
 
   const publish = (topic: string, payload: string, qos: 0 | 1 | 2): Promise<boolean> =>
     connection ? connection.publish(topic, payload, qos) : Promise.resolve(false);
-  const publisher = new EventPublisher(publish, varTopic(config.prefix, config.moduleId, IMPL_ID, 'reservation_end'), log.child({ component: 'events' }));
+  const evseNotifier = createEvseNotifier(
+    config.evseManagers,
+    (moduleId, implId, cmd, args) =>
+      caller ? caller.call(moduleId, implId, cmd, args) : Promise.resolve({ ok: false, error: new CmdError('NotReady', 'not connected to the broker') }),
+    evseValidator,
+    log.child({ component: 'evse' }),
+  );
+  const publisher = new EventPublisher(
+    publish,
+    varTopic(config.prefix, config.moduleId, IMPL_ID, 'reservation_end'),
+    log.child({ component: 'events' }),
+    evseNotifier,
+  );
   const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => publisher.handle(book.expireDue(nowMs)));
   const afterChange = (events: DomainEvent[]): void => {
     publisher.handle(events);
@@ -51,7 +70,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
 
   return {
     async start() {
-      connection = await MqttConnection.open(
+      const open = await MqttConnection.open(
         {
           ...config.mqtt,
           clientId: `${config.moduleId}-${process.pid}`,
@@ -60,21 +79,41 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         },
         log.child({ component: 'mqtt' }),
       );
+      connection = open;
+      caller = new CommandCaller(
+        open,
+        { prefix: config.prefix, origin: config.moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms },
+        log.child({ component: 'caller' }),
+      );
+      const evseCaller = caller;
+      await Promise.all(
+        config.evseManagers.flatMap((evse) => ['reserve', 'cancel_reservation'].map((cmd) => evseCaller.prepare(evse.moduleId, evse.implId, cmd))),
+      );
+      await watchEvseManagers({
+        prefix: config.prefix,
+        evseManagers: config.evseManagers,
+        subscribe: (topic, qos, handler) => open.subscribe(topic, qos, handler),
+        validator: evseValidator,
+        validateRaisedError: ajv.compile(types.evse_manager?.RaisedError ?? {}),
+        onChange: (connectorId: number, change: ConnectorChange) => afterChange(book.connectorChanged(connectorId, change)),
+        log: log.child({ component: 'evse' }),
+      });
       provider = new CommandProvider(
-        connection,
-        new InterfaceValidator(interfaces.reservation),
+        open,
+        new InterfaceValidator(interfaces.reservation, ajv),
         commands as unknown as Record<string, CommandHandler>,
         { prefix: config.prefix, moduleId: config.moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
         log.child({ component: 'provider' }),
       );
       await provider.start();
-      await connection.publish(readyTopic(config.prefix, config.moduleId), encodeModuleReady(), 1);
-      log.info({ module_id: config.moduleId, prefix: config.prefix, connectors: book.connectorCount }, 'module ready');
+      await open.publish(readyTopic(config.prefix, config.moduleId), encodeModuleReady(), 1);
+      log.info({ module_id: config.moduleId, prefix: config.prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {
         await provider?.stop(SHUTDOWN_GRACE_MS);
         scheduler.stop();
+        caller?.stop();
         await connection?.close();
         log.info({ module_id: config.moduleId, reservations_held: book.size }, 'module stopped');
       })();

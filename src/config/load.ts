@@ -156,6 +156,7 @@ function evseConnections(connections: unknown, file: string | undefined, problem
   }
   const { min_connections: min, max_connections: max } = manifest.requires.evse_manager;
   if (list.length < min || list.length > max) problems.push(`connections.evse_manager has ${list.length} entries; the manifest allows ${min} to ${max}`);
+  const seen = new Set<string>();
   return list.flatMap((item: unknown, index): EvseManagerConnection[] => {
     const moduleId = isObject(item) ? item.module_id : undefined;
     const implId = isObject(item) ? item.implementation_id : undefined;
@@ -163,6 +164,9 @@ function evseConnections(connections: unknown, file: string | undefined, problem
       problems.push(`connections.evse_manager[${index}] needs module_id and implementation_id, each a plain topic level`);
       return [];
     }
+    // One EVSE manager per connector: two connectors cannot share one manager's events.
+    if (seen.has(`${moduleId}/${implId}`)) problems.push(`connections.evse_manager[${index}] repeats ${moduleId}/${implId}`);
+    seen.add(`${moduleId}/${implId}`);
     return [{ moduleId, implId }];
   });
 }

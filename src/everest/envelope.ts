@@ -88,7 +88,9 @@ export function encodeError(id: string, origin: string, error: CmdError): string
   return JSON.stringify({ msg_type: 'CmdResult', data: { type: 'result', data: { id, origin, error: errorObject(error) } } });
 }
 
-export type DecodedResult = { id: string; ok: true; retval: unknown } | { id: string; ok: false; error: CmdError };
+/** The outcome of a command call: its result, or the error it was answered with. */
+export type CallResult = { ok: true; retval: unknown } | { ok: false; error: CmdError };
+export type DecodedResult = CallResult & { id: string };
 
 /** Decodes a CmdResult (an answer to a call we made); undefined if it is not one. */
 export function decodeResult(payload: Buffer): DecodedResult | undefined {

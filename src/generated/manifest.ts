@@ -46,6 +46,13 @@ export const configSchema: JsonSchema = {
       "minimum": 1,
       "maximum": 100000,
       "default": 1
+    },
+    "evse_manager_call_timeout_ms": {
+      "description": "How long a reserve / cancel_reservation call to an EVSE manager waits for its answer before it is logged as timed out (the answer only informs; nothing else depends on it)",
+      "type": "integer",
+      "minimum": 100,
+      "maximum": 300000,
+      "default": 10000
     }
   }
 };

@@ -164,4 +164,6 @@ export interface ModuleConfigValues {
   reserve_connector_zero_supported: boolean;
   /** Number of connectors managed when no evse_manager is connected (all always available); with evse_manager connections, connector N is the N-th connection and this value is not used */
   connectors: number;
+  /** How long a reserve / cancel_reservation call to an EVSE manager waits for its answer before it is logged as timed out (the answer only informs; nothing else depends on it) */
+  evse_manager_call_timeout_ms: number;
 }

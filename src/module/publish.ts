@@ -4,13 +4,8 @@ import { encodeVar } from '../everest/envelope';
 import type { ReservationEnd } from '../generated/types';
 import type { Logger } from '../log';
 
-export type Publish = (topic: string, payload: string, qos: 0 | 1 | 2) => Promise<boolean>;
-
-/** Tells a connector's EVSE manager about its reservation (issue 3 fills this in). */
-export interface EvseNotifier {
-  reserved(connectorId: number, reservationId: number): void;
-  released(connectorId: number, reservationId: number): void;
-}
+import type { EvseNotifier } from './evse-notifier';
+import type { Publish } from './ports';
 
 export class EventPublisher {
   constructor(

@@ -4,7 +4,7 @@ import { ReservationBook } from './domain/reservation-book';
 import type { ConnectorChange, DomainEvent } from './domain/types';
 import { encodeModuleReady } from './everest/envelope';
 import { CmdError } from './everest/errors';
-import { readyTopic, statusTopic, varTopic } from './everest/topics';
+import { readyTopic, snapshotTopic, statusTopic, varTopic } from './everest/topics';
 import { interfaces, types } from './generated/schemas';
 import type { Logger } from './log';
 import { CommandCaller } from './mqtt/caller';
@@ -15,6 +15,7 @@ import { createEvseNotifier } from './module/evse-notifier';
 import { watchEvseManagers } from './module/evse-watcher';
 import { EventPublisher } from './module/publish';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
+import { SnapshotPublisher } from './module/snapshot';
 import { createAjv, InterfaceValidator } from './schema/validate';
 
 export const IMPL_ID = 'main';
@@ -46,8 +47,8 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   let caller: CommandCaller | undefined;
   let stopping: Promise<void> | undefined;
 
-  const publish = (topic: string, payload: string, qos: 0 | 1 | 2): Promise<boolean> =>
-    connection ? connection.publish(topic, payload, qos) : Promise.resolve(false);
+  const publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain = false): Promise<boolean> =>
+    connection ? connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
   const evseNotifier = createEvseNotifier(
     config.evseManagers,
     (moduleId, implId, cmd, args) =>
@@ -61,11 +62,13 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     log.child({ component: 'events' }),
     evseNotifier,
   );
-  const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => publisher.handle(book.expireDue(nowMs)));
+  const snapshot = new SnapshotPublisher(publish, snapshotTopic(config.prefix, config.moduleId), book, () => clock.now());
   const afterChange = (events: DomainEvent[]): void => {
     publisher.handle(events);
     scheduler.rearm();
+    snapshot.changed();
   };
+  const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => afterChange(book.expireDue(nowMs)));
   const commands = createCommands(book, clock, afterChange, log.child({ component: 'commands' }));
 
   return {
@@ -106,6 +109,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         log.child({ component: 'provider' }),
       );
       await provider.start();
+      await snapshot.publishNow();
       await open.publish(readyTopic(config.prefix, config.moduleId), encodeModuleReady(), 1);
       log.info({ module_id: config.moduleId, prefix: config.prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length }, 'module ready');
     },
@@ -113,6 +117,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
       stopping ??= (async () => {
         await provider?.stop(SHUTDOWN_GRACE_MS);
         scheduler.stop();
+        snapshot.stop();
         caller?.stop();
         await connection?.close();
         log.info({ module_id: config.moduleId, reservations_held: book.size }, 'module stopped');

@@ -3,6 +3,7 @@
 import { createReservationModule } from './app';
 import { parseCli, USAGE } from './config/cli';
 import { ConfigError, loadConfig, type ModuleConfig } from './config/load';
+import { type EmbeddedBroker, isListening, startEmbeddedBroker } from './embedded-broker';
 import { createLogger } from './log';
 
 async function main(): Promise<void> {
@@ -20,6 +21,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(config.logLevel);
+  let embedded: EmbeddedBroker | undefined;
+  if (!config.mqtt.urlGiven) {
+    const { hostname, port } = new URL(config.mqtt.url);
+    if (!(await isListening(hostname, Number(port)))) {
+      embedded = await startEmbeddedBroker(hostname, Number(port));
+      log.info({ url: embedded.url }, 'no broker configured and none listening: started an embedded MQTT broker (aedes) for trying the module out');
+    }
+  }
   const module = createReservationModule({ config, log });
 
   let signalled = false;
@@ -30,13 +39,16 @@ async function main(): Promise<void> {
     }
     signalled = true;
     log.info({ signal }, 'shutting down');
-    module.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    module
+      .stop()
+      .then(() => embedded?.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

@@ -16,6 +16,8 @@ export interface EvseManagerConnection {
 
 export interface MqttSettings {
   url: string;
+  /** False when the URL is the built-in default (npm start may then bring its own broker). */
+  urlGiven: boolean;
   username?: string;
   password?: string;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
@@ -99,6 +101,7 @@ function mqttSettings(cli: CliOptions, env: Env, problems: string[]): MqttSettin
   }
   return {
     url,
+    urlGiven: cli.mqttUrl !== undefined || env.MQTT_URL !== undefined,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),

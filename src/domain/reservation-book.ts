@@ -78,8 +78,23 @@ export class ReservationBook {
     return [...this.reservations.values()].sort((a, b) => a.reservationId - b.reservationId);
   }
 
+  /** Up to `limit` held reservations, oldest first, without touching the rest. */
+  oldest(limit: number): HeldReservation[] {
+    const result: HeldReservation[] = [];
+    for (const reservation of this.reservations.values()) {
+      if (result.length >= limit) break;
+      result.push(reservation);
+    }
+    return result;
+  }
+
   connectorConditions(connectorId: number): Readonly<ConnectorConditions> {
     return this.connectors.conditionsOf(connectorId);
+  }
+
+  /** The specific reservation holding a connector, if any. */
+  holderOf(connectorId: number): HeldReservation | undefined {
+    return this.connectors.holder(connectorId);
   }
 
   /** exists_reservation: may this token start charging on that connector? */

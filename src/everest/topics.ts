@@ -58,3 +58,8 @@ export function readyTopic(prefix: string, moduleId: string): string {
 export function statusTopic(prefix: string, moduleId: string): string {
   return `${moduleTopic(prefix, moduleId)}/status`;
 }
+
+/** Retained operator snapshot of reservations and connector states (not an EVerest topic). */
+export function snapshotTopic(prefix: string, moduleId: string): string {
+  return `${moduleTopic(prefix, moduleId)}/snapshot`;
+}

@@ -39,13 +39,13 @@ export function createCommands(book: ReservationBook, clock: Clock, afterChange:
         clock.now(),
       );
       if (result !== 'Accepted') log.info({ reservation_id: reservation.reservation_id, connector_id, result }, 'reservation refused');
-      afterChange(events);
+      if (events.length > 0) afterChange(events);
       return result;
     },
     cancel_reservation({ reservation_id }) {
       const { cancelled, events } = book.cancel(reservation_id);
       if (!cancelled) log.info({ reservation_id }, 'cancel_reservation: no such reservation held');
-      afterChange(events);
+      if (events.length > 0) afterChange(events);
       return cancelled;
     },
     exists_reservation({ request }) {

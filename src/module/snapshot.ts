@@ -1,0 +1,73 @@
+// The operator's view: a retained snapshot of reservations and connector states, published
+// after changes, at most every SNAPSHOT_INTERVAL_MS, so a burst of commands costs one publish.
+import type { ReservationBook } from '../domain/reservation-book';
+import type { HeldReservation as HeldReservationWire } from '../generated/types';
+import { toWire } from './commands';
+import type { Publish } from './ports';
+import { epochMsToRfc3339 } from './time';
+
+export const SNAPSHOT_INTERVAL_MS = 200;
+/** A dashboard needs no more; the full list is list_reservations. Keeps the payload far below broker limits. */
+export const SNAPSHOT_MAX_ITEMS = 1000;
+
+export type ConnectorStateName = 'Available' | 'Occupied' | 'Faulted' | 'Unavailable';
+
+export interface Snapshot {
+  updated_at: string;
+  reservations_total: number;
+  reservations: HeldReservationWire[];
+  connectors_total: number;
+  connectors: Array<{ connector_id: number; state: ConnectorStateName; reserved_by?: number }>;
+}
+
+export function buildSnapshot(book: ReservationBook, nowMs: number, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
+  const connectors: Snapshot['connectors'] = [];
+  for (let connectorId = 1; connectorId <= Math.min(book.connectorCount, maxItems); connectorId++) {
+    const { faulted, disabled, occupied } = book.connectorConditions(connectorId);
+    const state: ConnectorStateName = faulted ? 'Faulted' : disabled ? 'Unavailable' : occupied ? 'Occupied' : 'Available';
+    const holder = book.holderOf(connectorId);
+    connectors.push({ connector_id: connectorId, state, ...(holder ? { reserved_by: holder.reservationId } : {}) });
+  }
+  return {
+    updated_at: epochMsToRfc3339(nowMs),
+    reservations_total: book.size,
+    reservations: book
+      .oldest(maxItems)
+      .map(toWire)
+      .sort((a, b) => a.reservation_id - b.reservation_id),
+    connectors_total: book.connectorCount,
+    connectors,
+  };
+}
+
+export class SnapshotPublisher {
+  private timer: NodeJS.Timeout | undefined;
+  private lastPublishedMs = -Infinity;
+
+  constructor(
+    private readonly publish: Publish,
+    private readonly topic: string,
+    private readonly book: ReservationBook,
+    private readonly now: () => number,
+  ) {}
+
+  /** Something changed: publish now, or once the interval since the last publish has passed. */
+  changed(): void {
+    if (this.timer !== undefined) return;
+    const wait = Math.max(0, this.lastPublishedMs + SNAPSHOT_INTERVAL_MS - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.publishNow();
+    }, wait);
+  }
+
+  async publishNow(): Promise<void> {
+    this.lastPublishedMs = this.now();
+    await this.publish(this.topic, JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs)), 1, true);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

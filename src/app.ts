@@ -10,12 +10,16 @@ import type { Logger } from './log';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
-import { createCommands } from './module/commands';
+import { createCommands, toWire } from './module/commands';
 import { createEvseNotifier } from './module/evse-notifier';
 import { watchEvseManagers } from './module/evse-watcher';
+import { EndOutbox } from './module/outbox';
 import { EventPublisher } from './module/publish';
+import { restoreState } from './module/restore';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
 import { SnapshotPublisher } from './module/snapshot';
+import { Persister } from './persistence/persister';
+import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
 import { createAjv, InterfaceValidator } from './schema/validate';
 
 export const IMPL_ID = 'main';
@@ -35,6 +39,7 @@ export interface ReservationModule {
 }
 
 export function createReservationModule({ config, log, clock = systemClock }: ModuleDeps): ReservationModule {
+  const { prefix, moduleId } = config;
   const book = new ReservationBook({
     connectorCount: config.connectorCount,
     reservationsEnabled: config.values.reservations_enabled,
@@ -42,6 +47,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   });
   const ajv = createAjv();
   const evseValidator = new InterfaceValidator(interfaces.evse_manager, ajv);
+  const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
   let connection: MqttConnection | undefined;
   let provider: CommandProvider | undefined;
   let caller: CommandCaller | undefined;
@@ -49,80 +55,88 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
 
   const publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain = false): Promise<boolean> =>
     connection ? connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
+  const saveState = (): void =>
+    writeStateAtomically(persistenceFile as string, { version: STATE_VERSION, reservations: book.list().map(toWire), undelivered_ends: outbox.entries() });
+  const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
+  const outbox = new EndOutbox(publish, varTopic(prefix, moduleId, IMPL_ID, 'reservation_end'), () => persister.flush(), log.child({ component: 'events' }));
   const evseNotifier = createEvseNotifier(
     config.evseManagers,
-    (moduleId, implId, cmd, args) =>
-      caller ? caller.call(moduleId, implId, cmd, args) : Promise.resolve({ ok: false, error: new CmdError('NotReady', 'not connected to the broker') }),
+    (evseModuleId, implId, cmd, args) =>
+      caller ? caller.call(evseModuleId, implId, cmd, args) : Promise.resolve({ ok: false, error: new CmdError('NotReady', 'not connected to the broker') }),
     evseValidator,
     log.child({ component: 'evse' }),
   );
-  const publisher = new EventPublisher(
-    publish,
-    varTopic(config.prefix, config.moduleId, IMPL_ID, 'reservation_end'),
-    log.child({ component: 'events' }),
-    evseNotifier,
-  );
-  const snapshot = new SnapshotPublisher(publish, snapshotTopic(config.prefix, config.moduleId), book, () => clock.now());
-  const afterChange = (events: DomainEvent[]): void => {
+  const publisher = new EventPublisher(outbox, log.child({ component: 'events' }), evseNotifier);
+  const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, () => clock.now());
+  const afterChange = (events: DomainEvent[]): Promise<void> => {
     publisher.handle(events);
     scheduler.rearm();
     snapshot.changed();
+    return persister.flush();
   };
-  const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => afterChange(book.expireDue(nowMs)));
+  const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => void afterChange(book.expireDue(nowMs)));
   const commands = createCommands(book, clock, afterChange, log.child({ component: 'commands' }));
 
   return {
     async start() {
       const open = await MqttConnection.open(
-        {
-          ...config.mqtt,
-          clientId: `${config.moduleId}-${process.pid}`,
-          statusTopic: statusTopic(config.prefix, config.moduleId),
-          connectTimeoutMs: config.connectTimeoutMs,
-        },
+        { ...config.mqtt, clientId: clientId(prefix, moduleId), statusTopic: statusTopic(prefix, moduleId), connectTimeoutMs: config.connectTimeoutMs },
         log.child({ component: 'mqtt' }),
       );
       connection = open;
-      caller = new CommandCaller(
+      const evseCaller = new CommandCaller(
         open,
-        { prefix: config.prefix, origin: config.moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms },
+        { prefix, origin: moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms },
         log.child({ component: 'caller' }),
       );
-      const evseCaller = caller;
+      caller = evseCaller;
       await Promise.all(
         config.evseManagers.flatMap((evse) => ['reserve', 'cancel_reservation'].map((cmd) => evseCaller.prepare(evse.moduleId, evse.implId, cmd))),
       );
       await watchEvseManagers({
-        prefix: config.prefix,
+        prefix,
         evseManagers: config.evseManagers,
         subscribe: (topic, qos, handler) => open.subscribe(topic, qos, handler),
         validator: evseValidator,
         validateRaisedError: ajv.compile(types.evse_manager?.RaisedError ?? {}),
-        onChange: (connectorId: number, change: ConnectorChange) => afterChange(book.connectorChanged(connectorId, change)),
+        onChange: (connectorId: number, change: ConnectorChange) => void afterChange(book.connectorChanged(connectorId, change)),
         log: log.child({ component: 'evse' }),
       });
+      if (persistenceFile) {
+        // Held again before the first command can arrive; a file that cannot be written stops start-up.
+        const events = restoreState(persistenceFile, book, outbox, ajv, clock.now(), log.child({ component: 'persistence' }));
+        void afterChange(events);
+        saveState();
+      }
       provider = new CommandProvider(
         open,
         new InterfaceValidator(interfaces.reservation, ajv),
         commands as unknown as Record<string, CommandHandler>,
-        { prefix: config.prefix, moduleId: config.moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
+        { prefix, moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
         log.child({ component: 'provider' }),
       );
       await provider.start();
       await snapshot.publishNow();
-      await open.publish(readyTopic(config.prefix, config.moduleId), encodeModuleReady(), 1);
-      log.info({ module_id: config.moduleId, prefix: config.prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length }, 'module ready');
+      await open.publish(readyTopic(prefix, moduleId), encodeModuleReady(), 1);
+      log.info({ module_id: moduleId, prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {
         await provider?.stop(SHUTDOWN_GRACE_MS);
         scheduler.stop();
         snapshot.stop();
+        await persister.flush();
         caller?.stop();
         await connection?.close();
-        log.info({ module_id: config.moduleId, reservations_held: book.size }, 'module stopped');
+        log.info({ module_id: moduleId, reservations_held: book.size }, 'module stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** Stable per prefix and module id, so the broker recognises a restarted module (and its ACL can name it). */
+export function clientId(prefix: string, moduleId: string): string {
+  const scope = prefix.replace(/\/$/, '').replace(/[^A-Za-z0-9_-]/g, '_');
+  return scope === '' ? moduleId : `${scope}-${moduleId}`;
 }

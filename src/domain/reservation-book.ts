@@ -49,6 +49,22 @@ export class ReservationBook {
     return { result, events: [{ kind: 'ReservationAccepted', reservation, ...(replacing ? { replaced: replacing } : {}) }] };
   }
 
+  /**
+   * Holds again a reservation from before a restart, without the reserve_now rules (it was
+   * accepted then): Expired if its time passed meanwhile, Cancelled if its connector no longer
+   * exists or is already held (a file edited by hand).
+   */
+  restore(connectorId: number, request: ReservationRequest, nowMs: number): DomainEvent[] {
+    const reservation: HeldReservation = { ...request, connectorId, order: this.nextOrder++ };
+    if (request.expiresAtMs <= nowMs) return [{ kind: 'ReservationEnded', reservation, reason: 'Expired' }];
+    const conflict =
+      this.reservations.has(request.reservationId) ||
+      (connectorId === 0 ? !this.options.connectorZeroSupported : !this.connectors.has(connectorId) || this.connectors.holder(connectorId) !== undefined);
+    if (conflict) return [{ kind: 'ReservationEnded', reservation, reason: 'Cancelled' }];
+    this.add(reservation);
+    return [{ kind: 'ReservationAccepted', reservation, restored: true }];
+  }
+
   cancel(reservationId: number): { cancelled: boolean; events: DomainEvent[] } {
     const reservation = this.reservations.get(reservationId);
     if (!reservation) return { cancelled: false, events: [] };

@@ -18,7 +18,7 @@ export type ReservationRequest = Omit<HeldReservation, 'connectorId' | 'order'>;
 
 /** What happened, for the edges to publish and to tell the EVSE managers. */
 export type DomainEvent =
-  | { kind: 'ReservationAccepted'; reservation: HeldReservation; replaced?: HeldReservation }
+  | { kind: 'ReservationAccepted'; reservation: HeldReservation; replaced?: HeldReservation; restored?: true }
   | { kind: 'ReservationEnded'; reservation: HeldReservation; reason: ReservationEndReason };
 
 /** What an EVSE manager tells about its connector. */

@@ -53,6 +53,12 @@ export const configSchema: JsonSchema = {
       "minimum": 100,
       "maximum": 300000,
       "default": 10000
+    },
+    "persistence_file": {
+      "description": "File that keeps the reservations (and reservation_end events the broker has not confirmed yet) across restarts, written atomically before each command is answered; empty keeps them in memory only",
+      "type": "string",
+      "maxLength": 4096,
+      "default": ""
     }
   }
 };

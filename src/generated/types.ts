@@ -166,4 +166,6 @@ export interface ModuleConfigValues {
   connectors: number;
   /** How long a reserve / cancel_reservation call to an EVSE manager waits for its answer before it is logged as timed out (the answer only informs; nothing else depends on it) */
   evse_manager_call_timeout_ms: number;
+  /** File that keeps the reservations (and reservation_end events the broker has not confirmed yet) across restarts, written atomically before each command is answered; empty keeps them in memory only */
+  persistence_file: string;
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import type { Clock } from './scheduler';
 import { rfc3339ToEpochMs } from './time';
 
-export type ReservationCommands = { [K in ReservationCmd]: (args: ReservationCmdArgs[K]) => ReservationCmdResults[K] };
+export type ReservationCommands = { [K in ReservationCmd]: (args: ReservationCmdArgs[K]) => ReservationCmdResults[K] | Promise<ReservationCmdResults[K]> };
 
 export function toWire(reservation: HeldReservation): HeldReservationWire {
   return {
@@ -20,9 +20,9 @@ export function toWire(reservation: HeldReservation): HeldReservationWire {
   };
 }
 
-export function createCommands(book: ReservationBook, clock: Clock, afterChange: (events: DomainEvent[]) => void, log: Logger): ReservationCommands {
+export function createCommands(book: ReservationBook, clock: Clock, afterChange: (events: DomainEvent[]) => Promise<void>, log: Logger): ReservationCommands {
   return {
-    reserve_now({ connector_id, reservation }) {
+    async reserve_now({ connector_id, reservation }) {
       const expiresAtMs = rfc3339ToEpochMs(reservation.expiry_time);
       if (expiresAtMs === undefined) {
         throw new CmdError('SchemaValidationError', `argument 'reservation': /expiry_time ${JSON.stringify(reservation.expiry_time)} names no instant`);
@@ -39,13 +39,13 @@ export function createCommands(book: ReservationBook, clock: Clock, afterChange:
         clock.now(),
       );
       if (result !== 'Accepted') log.info({ reservation_id: reservation.reservation_id, connector_id, result }, 'reservation refused');
-      if (events.length > 0) afterChange(events);
+      if (events.length > 0) await afterChange(events); // answered once on disk
       return result;
     },
-    cancel_reservation({ reservation_id }) {
+    async cancel_reservation({ reservation_id }) {
       const { cancelled, events } = book.cancel(reservation_id);
       if (!cancelled) log.info({ reservation_id }, 'cancel_reservation: no such reservation held');
-      if (events.length > 0) afterChange(events);
+      if (events.length > 0) await afterChange(events); // answered once on disk
       return cancelled;
     },
     exists_reservation({ request }) {

@@ -1,16 +1,12 @@
 // DomainEvents -> what the rest of the station hears: the reservation_end var and the logs.
 import type { DomainEvent } from '../domain/types';
-import { encodeVar } from '../everest/envelope';
-import type { ReservationEnd } from '../generated/types';
 import type { Logger } from '../log';
-
 import type { EvseNotifier } from './evse-notifier';
-import type { Publish } from './ports';
+import type { EndOutbox } from './outbox';
 
 export class EventPublisher {
   constructor(
-    private readonly publish: Publish,
-    private readonly reservationEndTopic: string,
+    private readonly outbox: EndOutbox,
     private readonly log: Logger,
     private readonly evse?: EvseNotifier,
   ) {}
@@ -22,15 +18,14 @@ export class EventPublisher {
         const replaced = event.replaced;
         this.log.info(
           { reservation_id: reservationId, connector_id: connectorId, expiry_time: event.reservation.expiryTime, ...(replaced ? { replaced_connector_id: replaced.connectorId } : {}) },
-          replaced ? 'reservation replaced' : 'reservation accepted',
+          event.restored ? 'reservation restored from the persistence file' : replaced ? 'reservation replaced' : 'reservation accepted',
         );
         if (replaced && replaced.connectorId !== 0 && replaced.connectorId !== connectorId) this.evse?.released(replaced.connectorId, reservationId);
         if (connectorId !== 0) this.evse?.reserved(connectorId, reservationId);
         continue;
       }
       this.log.info({ reservation_id: reservationId, connector_id: connectorId, reason: event.reason }, 'reservation ended');
-      const end: ReservationEnd = { reservation_id: reservationId, reason: event.reason };
-      void this.publish(this.reservationEndTopic, encodeVar(end), 2);
+      this.outbox.send({ reservation_id: reservationId, reason: event.reason });
       if (connectorId !== 0) this.evse?.released(connectorId, reservationId);
     }
   }

@@ -1,0 +1,35 @@
+// Start-up from the persistence file: reservations held again (or ended, if their time passed
+// while the module was down) and reservation_end events the broker never confirmed sent again.
+import type Ajv from 'ajv';
+import type { ReservationBook } from '../domain/reservation-book';
+import type { DomainEvent } from '../domain/types';
+import { types } from '../generated/schemas';
+import type { Logger } from '../log';
+import { loadState, stateSchema } from '../persistence/state-file';
+import type { EndOutbox } from './outbox';
+import { rfc3339ToEpochMs } from './time';
+
+export function restoreState(path: string, book: ReservationBook, outbox: EndOutbox, ajv: Ajv, nowMs: number, log: Logger): DomainEvent[] {
+  const validate = ajv.compile(stateSchema(types.reservation?.HeldReservation ?? {}, types.reservation?.ReservationEnd ?? {}));
+  const loaded = loadState(path, validate, nowMs);
+  if ('corrupt' in loaded) {
+    log.error({ file: path, moved_to: loaded.movedTo, reason: loaded.corrupt }, 'persistence file is unreadable; moved aside, starting without its reservations');
+  }
+  for (const end of loaded.state.undelivered_ends) outbox.send(end);
+  const events = loaded.state.reservations.flatMap((held) =>
+    book.restore(
+      held.connector_id,
+      {
+        reservationId: held.reservation_id,
+        idToken: held.id_token,
+        ...(held.parent_id_token !== undefined ? { parentIdToken: held.parent_id_token } : {}),
+        expiryTime: held.expiry_time,
+        // The schema checked the format; an instant luxon cannot place counts as already past.
+        expiresAtMs: rfc3339ToEpochMs(held.expiry_time) ?? nowMs,
+      },
+      nowMs,
+    ),
+  );
+  log.info({ file: path, restored: book.size, ended: events.length - book.size, resent_ends: loaded.state.undelivered_ends.length }, 'persistence file loaded');
+  return events;
+}

@@ -4,6 +4,11 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../log';
 
 export type MessageHandler = (payload: Buffer, topic: string) => void;
+
+/** Reconnect attempts back off from the first delay, doubling up to the last. */
+export const RECONNECT_MIN_MS = 500;
+export const RECONNECT_MAX_MS = 8000;
+
 export type QoS = 0 | 1 | 2;
 
 export interface ConnectionOptions {
@@ -37,7 +42,7 @@ export class MqttConnection {
       clean: true,
       resubscribe: true,
       keepalive: 10,
-      reconnectPeriod: 1000,
+      reconnectPeriod: RECONNECT_MIN_MS,
       connectTimeout: 5000,
       queueQoSZero: false,
       ...(options.username !== undefined ? { username: options.username } : {}),
@@ -49,6 +54,7 @@ export class MqttConnection {
     const connection = new MqttConnection(client, options, log);
     client.on('connect', () => connection.onConnect());
     client.on('offline', () => log.warn({ url: redact(options.url) }, 'broker connection lost; reconnecting'));
+    client.on('reconnect', () => connection.backOff());
     client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -96,7 +102,18 @@ export class MqttConnection {
     await this.client.endAsync();
   }
 
+  /**
+   * MQTT.js has no backoff of its own (mqtt.js #561), but re-arms its reconnect timer from
+   * options.reconnectPeriod after every failed attempt: stretching that option backs off.
+   */
+  private backOff(): void {
+    const next = Math.min((this.client.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2, RECONNECT_MAX_MS);
+    this.client.options.reconnectPeriod = next;
+    this.log.info({ next_attempt_in_ms: next }, 'reconnecting to the broker');
+  }
+
   private onConnect(): void {
+    this.client.options.reconnectPeriod = RECONNECT_MIN_MS;
     // MQTT.js leaves Nagle on: without this every QoS 1/2 round trip waits ~40 ms for delayed ACKs.
     (this.client.stream as Socket | undefined)?.setNoDelay?.(true);
     this.log.info({ url: redact(this.options.url) }, 'connected to broker');

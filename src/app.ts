@@ -58,7 +58,13 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   const saveState = (): void =>
     writeStateAtomically(persistenceFile as string, { version: STATE_VERSION, reservations: book.list().map(toWire), undelivered_ends: outbox.entries() });
   const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
-  const outbox = new EndOutbox(publish, varTopic(prefix, moduleId, IMPL_ID, 'reservation_end'), () => persister.flush(), log.child({ component: 'events' }));
+  const outbox = new EndOutbox(
+    publish,
+    varTopic(prefix, moduleId, IMPL_ID, 'reservation_end'),
+    () => persister.flush(),
+    () => connection?.connected === true,
+    log.child({ component: 'events' }),
+  );
   const evseNotifier = createEvseNotifier(
     config.evseManagers,
     (evseModuleId, implId, cmd, args) =>
@@ -84,6 +90,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         log.child({ component: 'mqtt' }),
       );
       connection = open;
+      open.onConnected(() => outbox.reconnected());
       const evseCaller = new CommandCaller(
         open,
         { prefix, origin: moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms },
@@ -125,6 +132,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         await provider?.stop(SHUTDOWN_GRACE_MS);
         scheduler.stop();
         snapshot.stop();
+        outbox.stop();
         await persister.flush();
         caller?.stop();
         await connection?.close();

@@ -1,19 +1,28 @@
-// reservation_end events go out only once they are on disk, and stay on disk until the broker
-// has confirmed them (QoS 2 PUBCOMP), so a crash or a broker outage loses none.
+// reservation_end events go out only once they are on disk, and stay there until the broker
+// has confirmed them (QoS 2 PUBCOMP), so a crash or a broker outage loses none. While the
+// broker is away nothing is handed to MQTT.js: it would replay them on reconnect before the
+// subscribers (cut off too) have resubscribed, and the broker would accept and drop them
+// (broker-facts #5). They go out REDELIVERY_DELAY_MS after the connection is back.
 import { encodeVar } from '../everest/envelope';
 import type { ReservationEnd } from '../generated/types';
 import type { Logger } from '../log';
 import type { Publish } from './ports';
 
+export const REDELIVERY_DELAY_MS = 2000;
+
 export class EndOutbox {
   private readonly undelivered = new Map<number, ReservationEnd>();
+  private readonly inFlight = new Set<number>();
   private nextKey = 1;
+  private redeliveryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly publish: Publish,
     private readonly topic: string,
     private readonly persisted: () => Promise<void>,
+    private readonly isConnected: () => boolean,
     private readonly log: Logger,
+    private readonly redeliveryDelayMs = REDELIVERY_DELAY_MS,
   ) {}
 
   get size(): number {
@@ -28,15 +37,35 @@ export class EndOutbox {
   send(end: ReservationEnd): void {
     const key = this.nextKey++;
     this.undelivered.set(key, end);
-    void this.persisted()
-      .then(() => this.publish(this.topic, encodeVar(end), 2))
-      .then((confirmed) => {
-        if (!confirmed) {
-          this.log.warn({ reservation_id: end.reservation_id, reason: end.reason }, 'reservation_end not confirmed by the broker; kept for the next start');
-          return;
-        }
-        this.undelivered.delete(key);
-        void this.persisted();
-      });
+    void this.persisted().then(() => this.deliver(key));
+  }
+
+  /** The broker is back: send what waited, once subscribers had time to resubscribe. */
+  reconnected(): void {
+    if (this.redeliveryTimer !== undefined || this.undelivered.size === 0) return;
+    this.redeliveryTimer = setTimeout(() => {
+      this.redeliveryTimer = undefined;
+      this.log.info({ count: this.undelivered.size }, 'sending reservation_end events held during the broker outage');
+      for (const key of this.undelivered.keys()) void this.deliver(key);
+    }, this.redeliveryDelayMs);
+  }
+
+  stop(): void {
+    if (this.redeliveryTimer !== undefined) clearTimeout(this.redeliveryTimer);
+    this.redeliveryTimer = undefined;
+  }
+
+  private async deliver(key: number): Promise<void> {
+    const end = this.undelivered.get(key);
+    if (!end || this.inFlight.has(key) || !this.isConnected() || this.redeliveryTimer !== undefined) return;
+    this.inFlight.add(key);
+    const confirmed = await this.publish(this.topic, encodeVar(end), 2);
+    this.inFlight.delete(key);
+    if (!confirmed) {
+      this.log.warn({ reservation_id: end.reservation_id, reason: end.reason }, 'reservation_end not confirmed by the broker; kept to send again');
+      return;
+    }
+    this.undelivered.delete(key);
+    void this.persisted();
   }
 }

@@ -25,6 +25,7 @@ export interface ConnectionOptions {
 
 export class MqttConnection {
   private readonly handlers = new Map<string, MessageHandler>();
+  private readonly connectListeners: Array<() => void> = [];
 
   private constructor(
     private readonly client: MqttClient,
@@ -69,6 +70,15 @@ export class MqttConnection {
       client.once('connect', connected);
     });
     return connection;
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Called after every (re)connection, once subscriptions are restored by MQTT.js. */
+  onConnected(listener: () => void): void {
+    this.connectListeners.push(listener);
   }
 
   async subscribe(topic: string, qos: QoS, handler: MessageHandler): Promise<void> {
@@ -118,6 +128,7 @@ export class MqttConnection {
     (this.client.stream as Socket | undefined)?.setNoDelay?.(true);
     this.log.info({ url: redact(this.options.url) }, 'connected to broker');
     void this.publish(this.options.statusTopic, 'online', 1, true);
+    for (const listener of this.connectListeners) listener();
   }
 
   private dispatch(topic: string, payload: Buffer): void {

@@ -17,7 +17,7 @@ import { EndOutbox } from './module/outbox';
 import { EventPublisher } from './module/publish';
 import { restoreState } from './module/restore';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
-import { SnapshotPublisher } from './module/snapshot';
+import { processDiagnostics, SnapshotPublisher } from './module/snapshot';
 import { Persister } from './persistence/persister';
 import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
 import { createAjv, InterfaceValidator } from './schema/validate';
@@ -73,7 +73,13 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     log.child({ component: 'evse' }),
   );
   const publisher = new EventPublisher(outbox, log.child({ component: 'events' }), evseNotifier);
-  const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, () => clock.now());
+  const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, () => clock.now(), () =>
+    processDiagnostics({
+      commands_in_flight: provider?.commandsInFlight ?? 0,
+      pending_evse_calls: caller?.pendingCount ?? 0,
+      undelivered_ends: outbox.size,
+    }),
+  );
   const afterChange = (events: DomainEvent[]): Promise<void> => {
     publisher.handle(events);
     scheduler.rearm();

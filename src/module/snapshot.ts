@@ -12,15 +12,27 @@ export const SNAPSHOT_MAX_ITEMS = 1000;
 
 export type ConnectorStateName = 'Available' | 'Occupied' | 'Faulted' | 'Unavailable';
 
+/** Counts that must not grow while the module serves (checked by the load tests). */
+export interface Diagnostics {
+  commands_in_flight: number;
+  pending_evse_calls: number;
+  undelivered_ends: number;
+  active_timers: number;
+  active_handles: number;
+  heap_used_bytes: number;
+  rss_bytes: number;
+}
+
 export interface Snapshot {
   updated_at: string;
   reservations_total: number;
   reservations: HeldReservationWire[];
   connectors_total: number;
   connectors: Array<{ connector_id: number; state: ConnectorStateName; reserved_by?: number }>;
+  diagnostics?: Diagnostics;
 }
 
-export function buildSnapshot(book: ReservationBook, nowMs: number, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
+export function buildSnapshot(book: ReservationBook, nowMs: number, diagnostics?: Diagnostics, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
   const connectors: Snapshot['connectors'] = [];
   for (let connectorId = 1; connectorId <= Math.min(book.connectorCount, maxItems); connectorId++) {
     const { faulted, disabled, occupied } = book.connectorConditions(connectorId);
@@ -37,6 +49,20 @@ export function buildSnapshot(book: ReservationBook, nowMs: number, maxItems = S
       .sort((a, b) => a.reservation_id - b.reservation_id),
     connectors_total: book.connectorCount,
     connectors,
+    ...(diagnostics ? { diagnostics } : {}),
+  };
+}
+
+/** Process-wide counts, from Node's public resource API. */
+export function processDiagnostics(counts: Pick<Diagnostics, 'commands_in_flight' | 'pending_evse_calls' | 'undelivered_ends'>): Diagnostics {
+  const resources = process.getActiveResourcesInfo();
+  const memory = process.memoryUsage();
+  return {
+    ...counts,
+    active_timers: resources.filter((name) => name === 'Timeout').length,
+    active_handles: resources.filter((name) => name !== 'Timeout').length,
+    heap_used_bytes: memory.heapUsed,
+    rss_bytes: memory.rss,
   };
 }
 
@@ -49,6 +75,7 @@ export class SnapshotPublisher {
     private readonly topic: string,
     private readonly book: ReservationBook,
     private readonly now: () => number,
+    private readonly diagnostics: () => Diagnostics,
   ) {}
 
   /** Something changed: publish now, or once the interval since the last publish has passed. */
@@ -63,7 +90,7 @@ export class SnapshotPublisher {
 
   async publishNow(): Promise<void> {
     this.lastPublishedMs = this.now();
-    await this.publish(this.topic, JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs)), 1, true);
+    await this.publish(this.topic, JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs, this.diagnostics())), 1, true);
   }
 
   stop(): void {

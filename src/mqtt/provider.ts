@@ -35,6 +35,10 @@ export class CommandProvider {
     this.topics = validator.cmdNames.map((cmd) => cmdTopic(options.prefix, options.moduleId, options.implId, cmd));
   }
 
+  get commandsInFlight(): number {
+    return this.inFlight;
+  }
+
   async start(): Promise<void> {
     await Promise.all(
       this.validator.cmdNames.map((cmd, i) =>

@@ -17,5 +17,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json manifest.yaml ./
+# the persistence volume (persistence_file: /data/reservations.json) must be the module's own
+RUN mkdir /data && chown node:node /data
+VOLUME /data
 USER node
 ENTRYPOINT ["node", "dist/main.js"]

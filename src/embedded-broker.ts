@@ -22,6 +22,7 @@ export function isListening(host: string, port: number, timeoutMs = 1000): Promi
   });
 }
 
+/** Port 0 picks a free port (the URL tells which). */
 export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker({ drainTimeout: 30000 });
   const server: Server = createServer(broker.handle);
@@ -29,8 +30,10 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
   return {
-    url: `mqtt://${host}:${port}`,
+    url: `mqtt://${host}:${boundPort}`,
     close: () =>
       new Promise<void>((resolve) => {
         broker.close(() => server.close(() => resolve()));

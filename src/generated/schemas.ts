@@ -110,6 +110,7 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
           "reservation": {
             "description": "The reservation to hold",
             "type": "object",
+            "additionalProperties": false,
             "required": [
               "reservation_id",
               "id_token",
@@ -122,7 +123,8 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
               },
               "id_token": {
                 "description": "id token of the reservation",
-                "type": "string"
+                "type": "string",
+                "maxLength": 255
               },
               "expiry_time": {
                 "description": "Absolute UTC time point when reservation expires in RFC3339 format",
@@ -131,7 +133,8 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
               },
               "parent_id_token": {
                 "description": "parent_id",
-                "type": "string"
+                "type": "string",
+                "maxLength": 255
               }
             }
           }
@@ -177,11 +180,13 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
               },
               "id_token": {
                 "description": "The token that wants to charge",
-                "type": "string"
+                "type": "string",
+                "maxLength": 255
               },
               "parent_id_token": {
                 "description": "The token's parent (group) token, if known",
-                "type": "string"
+                "type": "string",
+                "maxLength": 255
               }
             }
           }
@@ -498,6 +503,7 @@ export const types: Record<string, Record<string, JsonSchema>> = {
     "Reservation": {
       "description": "Details on Reservation",
       "type": "object",
+      "additionalProperties": false,
       "required": [
         "reservation_id",
         "id_token",
@@ -510,7 +516,8 @@ export const types: Record<string, Record<string, JsonSchema>> = {
         },
         "id_token": {
           "description": "id token of the reservation",
-          "type": "string"
+          "type": "string",
+          "maxLength": 255
         },
         "expiry_time": {
           "description": "Absolute UTC time point when reservation expires in RFC3339 format",
@@ -519,7 +526,8 @@ export const types: Record<string, Record<string, JsonSchema>> = {
         },
         "parent_id_token": {
           "description": "parent_id",
-          "type": "string"
+          "type": "string",
+          "maxLength": 255
         }
       }
     },
@@ -570,11 +578,13 @@ export const types: Record<string, Record<string, JsonSchema>> = {
         },
         "id_token": {
           "description": "The token that wants to charge",
-          "type": "string"
+          "type": "string",
+          "maxLength": 255
         },
         "parent_id_token": {
           "description": "The token's parent (group) token, if known",
-          "type": "string"
+          "type": "string",
+          "maxLength": 255
         }
       }
     },

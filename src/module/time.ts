@@ -2,14 +2,17 @@
 import { DateTime } from 'luxon';
 
 const LEAP_SECOND = /^(.*T\d{2}:\d{2}:)60(.*)$/;
+/** RFC 3339 5.6 lets a space stand for the `T` between date and time. */
+const SPACE_SEPARATOR = /^(\d{4}-\d{2}-\d{2}) /;
 
 /**
  * Epoch ms of an RFC 3339 date-time (already checked by the schema's date-time format), or
- * undefined if it names no instant. RFC 3339 allows a lower-case `t`/`z` and a leap second
- * (23:59:60), which luxon does not read: a leap second counts as the instant after :59.
+ * undefined if it names no instant. RFC 3339 allows a lower-case `t`/`z`, a space for `T`
+ * and a leap second (23:59:60), which luxon does not read: a leap second counts as the
+ * instant after :59.
  */
 export function rfc3339ToEpochMs(text: string): number | undefined {
-  const upper = text.toUpperCase();
+  const upper = text.toUpperCase().replace(SPACE_SEPARATOR, '$1T');
   const leap = LEAP_SECOND.exec(upper);
   const parsed = DateTime.fromISO(leap ? `${leap[1]}59${leap[2]}` : upper, { setZone: true });
   if (!parsed.isValid) return undefined;

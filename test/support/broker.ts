@@ -149,8 +149,45 @@ class MosquittoBroker implements Broker {
   }
 }
 
-/** Starts a private mosquitto; it is stopped after the test (or the file, from beforeAll). */
+/**
+ * TEST_MQTT_URL names an external broker (e.g. the compose file's mosquitto, with credentials in
+ * the URL) that every test file then shares under unique topic prefixes instead of starting its own.
+ */
+export const EXTERNAL_BROKER_URL = process.env.TEST_MQTT_URL;
+
+function needsOwnBroker(why: string): Error {
+  return new Error(`this test ${why}, so it needs a broker of its own: unset TEST_MQTT_URL (and have Debian's mosquitto installed) to run it`);
+}
+
+class ExternalBroker implements Broker {
+  readonly port: number;
+
+  constructor(readonly url: string) {
+    this.port = Number(new URL(url).port || 1883);
+  }
+
+  log(): string {
+    return `(external broker ${this.url}: its log is not available here)`;
+  }
+
+  async stop(): Promise<void> {
+    throw needsOwnBroker('stops its broker');
+  }
+
+  async restart(): Promise<void> {
+    throw needsOwnBroker('restarts its broker');
+  }
+}
+
+/**
+ * Starts a private mosquitto, stopped after the test (or the file, from beforeAll); or, with
+ * TEST_MQTT_URL set, the shared external broker (which cannot take extra configuration).
+ */
 export async function startBroker(extraConfigLines: string[] = []): Promise<Broker> {
+  if (EXTERNAL_BROKER_URL !== undefined) {
+    if (extraConfigLines.length > 0) throw needsOwnBroker(`configures its broker (${extraConfigLines.join('; ')})`);
+    return new ExternalBroker(EXTERNAL_BROKER_URL);
+  }
   let lastError: unknown;
   for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
     const broker = new MosquittoBroker(await freePort(), extraConfigLines);

@@ -70,8 +70,10 @@ export interface ModuleProcess {
   exited: Promise<Exit>;
 }
 
+/** A private prefix; under everest/ on an external broker, whose ACL grants that tree. */
 export function uniquePrefix(): string {
-  return `test-${randomUUID().slice(0, 8)}/`;
+  const unique = `test-${randomUUID().slice(0, 8)}/`;
+  return process.env.TEST_MQTT_URL === undefined ? unique : `everest/${unique}`;
 }
 
 function requireBuild(): void {

@@ -4,6 +4,11 @@ import { DateTime } from 'luxon';
 const LEAP_SECOND = /^(.*T\d{2}:\d{2}:)60(.*)$/;
 /** RFC 3339 5.6 lets a space stand for the `T` between date and time. */
 const SPACE_SEPARATOR = /^(\d{4}-\d{2}-\d{2}) /;
+/**
+ * An RFC 3339 date-time, with the offsets the schema's date-time format also takes. luxon's
+ * fromISO alone would read a time without offset in the host's zone, a bare date, a week date or 24:00.
+ */
+const RFC3339_SHAPE = /^\d{4}-\d{2}-\d{2}[Tt ](?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
 /**
  * Epoch ms of an RFC 3339 date-time (already checked by the schema's date-time format), or
@@ -12,6 +17,7 @@ const SPACE_SEPARATOR = /^(\d{4}-\d{2}-\d{2}) /;
  * instant after :59.
  */
 export function rfc3339ToEpochMs(text: string): number | undefined {
+  if (!RFC3339_SHAPE.test(text)) return undefined;
   const upper = text.toUpperCase().replace(SPACE_SEPARATOR, '$1T');
   const leap = LEAP_SECOND.exec(upper);
   const parsed = DateTime.fromISO(leap ? `${leap[1]}59${leap[2]}` : upper, { setZone: true });

@@ -129,6 +129,11 @@ function moduleEntry(file: string, moduleId: string, problems: string[]): Record
   return entry;
 }
 
+/** A problem found in the config file, naming the file (only the file's sections can have them). */
+function inFile(file: string | undefined, problem: string): string {
+  return file === undefined ? problem : `config file ${file}: ${problem}`;
+}
+
 function configValues(configModule: unknown, file: string | undefined, problems: string[]): Record<string, unknown> {
   const values = configModule === undefined || configModule === null ? {} : configModule;
   if (!isObject(values)) {
@@ -138,7 +143,9 @@ function configValues(configModule: unknown, file: string | undefined, problems:
   const copy = { ...values };
   const validate = createAjv({ allErrors: true, useDefaults: true }).compile(configSchema);
   if (!validate(copy)) {
-    for (const problem of describeErrors(validate.errors).split('; ')) problems.push(`config_module${problem.startsWith('/') ? '' : ' '}${problem}`);
+    for (const problem of describeErrors(validate.errors).split('; ')) {
+      problems.push(inFile(file, `config_module${problem.startsWith('/') ? '' : ' '}${problem}`));
+    }
   }
   return copy;
 }
@@ -150,25 +157,25 @@ function evseConnections(connections: unknown, file: string | undefined, problem
     return [];
   }
   for (const requirement of Object.keys(connections)) {
-    if (!(requirement in manifest.requires)) problems.push(`connections.${requirement}: the manifest requires no ${requirement}`);
+    if (!(requirement in manifest.requires)) problems.push(inFile(file, `connections.${requirement}: the manifest requires no ${requirement}`));
   }
   const list = connections.evse_manager ?? [];
   if (!Array.isArray(list)) {
-    problems.push('connections.evse_manager must be a list');
+    problems.push(inFile(file, 'connections.evse_manager must be a list'));
     return [];
   }
   const { min_connections: min, max_connections: max } = manifest.requires.evse_manager;
-  if (list.length < min || list.length > max) problems.push(`connections.evse_manager has ${list.length} entries; the manifest allows ${min} to ${max}`);
+  if (list.length < min || list.length > max) problems.push(inFile(file, `connections.evse_manager has ${list.length} entries; the manifest allows ${min} to ${max}`));
   const seen = new Set<string>();
   return list.flatMap((item: unknown, index): EvseManagerConnection[] => {
     const moduleId = isObject(item) ? item.module_id : undefined;
     const implId = isObject(item) ? item.implementation_id : undefined;
     if (!isPlainTopicLevel(moduleId) || !isPlainTopicLevel(implId)) {
-      problems.push(`connections.evse_manager[${index}] needs module_id and implementation_id, each a plain topic level`);
+      problems.push(inFile(file, `connections.evse_manager[${index}] needs module_id and implementation_id, each a plain topic level`));
       return [];
     }
     // One EVSE manager per connector: two connectors cannot share one manager's events.
-    if (seen.has(`${moduleId}/${implId}`)) problems.push(`connections.evse_manager[${index}] repeats ${moduleId}/${implId}`);
+    if (seen.has(`${moduleId}/${implId}`)) problems.push(inFile(file, `connections.evse_manager[${index}] repeats ${moduleId}/${implId}`));
     seen.add(`${moduleId}/${implId}`);
     return [{ moduleId, implId }];
   });

@@ -8,7 +8,7 @@ const SPACE_SEPARATOR = /^(\d{4}-\d{2}-\d{2}) /;
  * An RFC 3339 date-time, with the offsets the schema's date-time format also takes. luxon's
  * fromISO alone would read a time without offset in the host's zone, a bare date, a week date or 24:00.
  */
-const RFC3339_SHAPE = /^\d{4}-\d{2}-\d{2}[Tt ](?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+const RFC3339_SHAPE = /^\d{4}-\d{2}-\d{2}[Tt ](?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)$/;
 
 /**
  * Epoch ms of an RFC 3339 date-time (already checked by the schema's date-time format), or

@@ -141,7 +141,10 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export type ServeHandler = (args: Record<string, unknown>, call: ServedCall) => unknown;
+/** What a served command answers: a retval, an EVerest error, a raw payload (e.g. malformed JSON), or nothing. */
+export type ServeReply = { retval: unknown } | { error: EverestError } | { raw: string } | { silent: true };
+
+export type ServeHandler = (args: Record<string, unknown>, call: ServedCall) => ServeReply | Promise<ServeReply>;
 
 export class Probe {
   private readonly collectors = new Set<Collector>();
@@ -267,8 +270,8 @@ export class Probe {
   }
 
   /**
-   * Acts as the provider of `cmd` on `moduleId`/`implId`: answers each call with the handler's
-   * return value (awaited) as `{id, retval, origin: moduleId}` on `.../response/<caller origin>`.
+   * Acts as the provider of `cmd` on `moduleId`/`implId`: answers each call on
+   * `.../response/<caller origin>` as the handler's reply (awaited) says.
    */
   async serve(moduleId: string, implId: string, cmd: string, handler: ServeHandler): Promise<Served> {
     const topic = this.cmdTopic(moduleId, cmd, implId);
@@ -281,9 +284,11 @@ export class Probe {
       const call: ServedCall = { id, origin, args, topic };
       calls.push(call);
       void (async () => {
-        const retval = await handler(isObject(args) ? args : {}, call);
-        const answer = { msg_type: 'CmdResult', data: { type: 'result', data: { id, retval: retval ?? null, origin: moduleId } } };
-        if (!this.closed) await this.publishRaw(`${topic}/response/${origin}`, JSON.stringify(answer), 2);
+        const reply = await handler(isObject(args) ? args : {}, call);
+        if ('silent' in reply || this.closed) return;
+        const result = 'error' in reply ? { id, origin: moduleId, error: reply.error } : 'retval' in reply ? { id, retval: reply.retval ?? null, origin: moduleId } : undefined;
+        const payload = 'raw' in reply ? reply.raw : JSON.stringify({ msg_type: 'CmdResult', data: { type: 'result', data: result } });
+        await this.publishRaw(`${topic}/response/${origin}`, payload, 2);
       })().catch(() => undefined);
     });
     return { calls, stop: () => collector.close() };

@@ -44,7 +44,7 @@ export const configSchema: JsonSchema = {
       "description": "Number of connectors managed when no evse_manager is connected (all always available); with evse_manager connections, connector N is the N-th connection and this value is not used",
       "type": "integer",
       "minimum": 1,
-      "maximum": 100000,
+      "maximum": 1000000,
       "default": 1
     },
     "evse_manager_call_timeout_ms": {

@@ -113,12 +113,12 @@ describe('the other commands and the var', () => {
 describe('the config schema from manifest.yaml', () => {
   const validate = createAjv({ allErrors: true }).compile(configSchema);
 
-  it('holds connectors between 1 and 100000', () => {
+  it('holds connectors between 1 and 1000000', () => {
     expect(check(validate, { connectors: 1 })).toBeUndefined();
-    expect(check(validate, { connectors: 100000 })).toBeUndefined();
+    expect(check(validate, { connectors: 1000000 })).toBeUndefined();
     expect(check(validate, { connectors: 0 })).toBe('/connectors must be >= 1');
-    expect(check(validate, { connectors: 100001 })).toBe('/connectors must be <= 100000');
-    expect(check(validate, { connectors: 1e20 })).toBe('/connectors must be <= 100000');
+    expect(check(validate, { connectors: 1000001 })).toBe('/connectors must be <= 1000000');
+    expect(check(validate, { connectors: 1e20 })).toBe('/connectors must be <= 1000000');
   });
 
   it('reports every problem at once when asked to', () => {

@@ -1,0 +1,367 @@
+// npm run bench: the module against a bare echo responder on the same private mosquitto, then
+// its cost as the number of held reservations grows. Prints tables, targets, and writes JSON.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { stringify } from 'yaml';
+import { type Broker, startBroker } from '../test/support/broker';
+import { cleanup, trackChild } from '../test/support/teardown';
+import { BenchCaller, type Call, type CallStats, type QoS } from './caller';
+import { cpuMs, peakRssMb, rssMb } from './proc';
+import { type DomainScaleRow, measureDomain } from './scale-domain';
+
+const ROOT = path.resolve(__dirname, '..');
+const MODULE_ID = 'reservation';
+const ECHO_ID = 'echo';
+const SEQUENTIAL_CALLS = 2000;
+const IN_FLIGHT_CALLS = 20_000;
+const IN_FLIGHT_WINDOW = 64;
+const WARM_UP_CALLS = 3000;
+const SCALE_SIZES = [1, 1000, 100_000];
+const SCALE_BATCH = 2000;
+const EXPIRY_BATCH = 1000;
+const CONNECTORS = 100_000 + SCALE_BATCH;
+const HOUR_MS = 3_600_000;
+
+const TARGET_THROUGHPUT_RATIO = 0.8;
+const TARGET_P99_RATIO = 1.5;
+const TARGET_RSS_MB = 150;
+const TARGET_STARTUP_MS = 1000;
+
+interface Process {
+  child: ChildProcess;
+  pid: number;
+}
+
+function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Process {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+  trackChild(child);
+  if (child.pid === undefined) throw new Error(`could not start ${args.join(' ')}`);
+  return { child, pid: child.pid };
+}
+
+async function stopProcess({ child }: Process): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Resolves when a message arrives on `topic`; the subscription is made before `start` runs. */
+async function waitForMessage(url: string, topic: string, start: () => void, timeoutMs = 15_000): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clientId: `bench-wait-${process.pid}-${Date.now()}`, protocolVersion: 4 });
+  try {
+    await client.subscribeAsync(topic, { qos: 1 });
+    const arrived = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nothing on ${topic} within ${timeoutMs} ms`)), timeoutMs);
+      client.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    start();
+    await arrived;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+function moduleConfig(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-bench-'));
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, stringify({ active_modules: { [MODULE_ID]: { module: 'Reservation', config_module: { connectors: CONNECTORS } } } }));
+  return file;
+}
+
+/** Starts the module (LOG_LEVEL info, as deployed; logs to /dev/null) and the time to ModuleReady. */
+async function startModule(broker: Broker, prefix: string, config: string): Promise<{ proc: Process; readyMs: number }> {
+  let proc: Process | undefined;
+  const begin = process.hrtime.bigint();
+  await waitForMessage(broker.url, `${prefix}modules/${MODULE_ID}/ready`, () => {
+    proc = spawnNode(['dist/main.js', '--config', config, '--mqtt-url', broker.url, '--prefix', prefix, '--module', MODULE_ID], { LOG_LEVEL: 'info' });
+  });
+  const readyMs = Number(process.hrtime.bigint() - begin) / 1e6;
+  return { proc: proc as Process, readyMs };
+}
+
+async function startEcho(broker: Broker, prefix: string): Promise<Process> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/echo-responder.ts', broker.url, prefix, ECHO_ID], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  trackChild(child);
+  // It says "ready" once subscribed.
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`echo responder exited (${code}) before it was ready`)));
+  });
+  return { child, pid: child.pid as number };
+}
+
+function reservationArgs(id: number, connectorId: number, expiresAtMs: number): Record<string, unknown> {
+  return { connector_id: connectorId, reservation: { reservation_id: id, id_token: `TOKEN-${id}`, expiry_time: new Date(expiresAtMs).toISOString() } };
+}
+
+/** reserve_now for ids [firstId, firstId+count) on connectors [firstConnector, ...). */
+function reserveCalls(firstId: number, firstConnector: number, count: number, expiresAtMs: number): Call[] {
+  return Array.from({ length: count }, (_, i) => ({ cmd: 'reserve_now', args: reservationArgs(firstId + i, firstConnector + i, expiresAtMs), expect: 'Accepted' }));
+}
+
+function cancelCalls(firstId: number, count: number): Call[] {
+  return Array.from({ length: count }, (_, i) => ({ cmd: 'cancel_reservation', args: { reservation_id: firstId + i }, expect: true }));
+}
+
+interface Measured extends CallStats {
+  cpuMs: number;
+}
+
+async function measured(pid: number, run: () => Promise<CallStats>): Promise<Measured> {
+  const cpuBefore = cpuMs(pid);
+  const stats = await run();
+  return { ...stats, cpuMs: cpuMs(pid) - cpuBefore };
+}
+
+interface ComparisonRow {
+  qos: QoS;
+  pattern: 'sequential' | `${number} in flight`;
+  command: 'reserve_now' | 'cancel_reservation';
+  baseline: Measured;
+  module: Measured;
+  throughputRatio: number;
+  p99Ratio: number;
+}
+
+async function compare(broker: Broker, prefix: string, moduleProc: Process, echoProc: Process): Promise<ComparisonRow[]> {
+  const rows: ComparisonRow[] = [];
+  let nextId = 1;
+  for (const qos of [2, 0] as const) {
+    const caller = await BenchCaller.connect(broker.url, prefix, `bench-q${qos}`, qos);
+    // JIT and broker warm-up, not measured.
+    const warmId = nextId;
+    nextId += WARM_UP_CALLS;
+    await caller.run(MODULE_ID, reserveCalls(warmId, 1, WARM_UP_CALLS, Date.now() + HOUR_MS), IN_FLIGHT_WINDOW);
+    await caller.run(MODULE_ID, cancelCalls(warmId, WARM_UP_CALLS), IN_FLIGHT_WINDOW);
+    await caller.run(ECHO_ID, reserveCalls(warmId, 1, WARM_UP_CALLS, Date.now() + HOUR_MS), IN_FLIGHT_WINDOW);
+    for (const [pattern, count, window] of [
+      ['sequential', SEQUENTIAL_CALLS, 1],
+      [`${IN_FLIGHT_WINDOW} in flight`, IN_FLIGHT_CALLS, IN_FLIGHT_WINDOW],
+    ] as const) {
+      const firstId = nextId;
+      nextId += count;
+      const reserves = reserveCalls(firstId, 1, count, Date.now() + HOUR_MS);
+      const cancels = cancelCalls(firstId, count);
+      const echoOf = (calls: Call[]): Call[] => calls.map((c) => ({ ...c, expect: 'Accepted' }));
+      const baselineReserve = await measured(echoProc.pid, () => caller.run(ECHO_ID, echoOf(reserves), window));
+      const moduleReserve = await measured(moduleProc.pid, () => caller.run(MODULE_ID, reserves, window));
+      const baselineCancel = await measured(echoProc.pid, () => caller.run(ECHO_ID, echoOf(cancels), window));
+      const moduleCancel = await measured(moduleProc.pid, () => caller.run(MODULE_ID, cancels, window));
+      for (const [command, baseline, module] of [
+        ['reserve_now', baselineReserve, moduleReserve],
+        ['cancel_reservation', baselineCancel, moduleCancel],
+      ] as const) {
+        rows.push({ qos, pattern, command, baseline, module, throughputRatio: module.callsPerSecond / baseline.callsPerSecond, p99Ratio: module.p99Ms / baseline.p99Ms });
+      }
+    }
+    await caller.close();
+  }
+  return rows;
+}
+
+interface ModuleScaleRow {
+  held: number;
+  reserveCallsPerSecond: number;
+  cancelCallsPerSecond: number;
+  /** Module CPU per reserve_now + cancel_reservation pair, ms. */
+  cpuMsPerPair: number;
+  /** From the common expiry_time to the last reservation_end received, per reservation, ms. */
+  expiryMsPerReservation: number;
+  expiryCpuMsPerReservation: number;
+  rssMb: number;
+  errors: number;
+}
+
+async function scale(broker: Broker, prefix: string, moduleProc: Process): Promise<ModuleScaleRow[]> {
+  const caller = await BenchCaller.connect(broker.url, prefix, 'bench-scale', 2);
+  const ends = await mqtt.connectAsync(broker.url, { clientId: `bench-ends-${process.pid}`, protocolVersion: 4 });
+  (ends.stream as net.Socket).setNoDelay?.(true);
+  await ends.subscribeAsync(`${prefix}modules/${MODULE_ID}/impl/main/var/reservation_end`, { qos: 2 });
+  let endCount = 0;
+  let lastEndAt = 0n;
+  ends.on('message', () => {
+    endCount++;
+    lastEndAt = process.hrtime.bigint();
+  });
+  const rows: ModuleScaleRow[] = [];
+  let held = 0;
+  // Ids far above the held ones, so batches never collide with them.
+  let batchId = 10_000_000;
+  for (const size of SCALE_SIZES) {
+    const fill = await caller.run(MODULE_ID, reserveCalls(held + 1, held + 1, size - held, Date.now() + HOUR_MS), IN_FLIGHT_WINDOW);
+    held = size;
+    const firstConnector = held + 1;
+    const cpuBefore = cpuMs(moduleProc.pid);
+    const reserves = await caller.run(MODULE_ID, reserveCalls(batchId, firstConnector, SCALE_BATCH, Date.now() + HOUR_MS), IN_FLIGHT_WINDOW);
+    const cancels = await caller.run(MODULE_ID, cancelCalls(batchId, SCALE_BATCH), IN_FLIGHT_WINDOW);
+    const cpuPerPair = (cpuMs(moduleProc.pid) - cpuBefore) / SCALE_BATCH;
+    batchId += SCALE_BATCH;
+
+    // A batch that expires at one instant, while `held` others stay.
+    const expiresAt = Date.now() + 2000;
+    const expiring = await caller.run(MODULE_ID, reserveCalls(batchId, firstConnector, EXPIRY_BATCH, expiresAt), IN_FLIGHT_WINDOW);
+    batchId += EXPIRY_BATCH;
+    const endsBefore = endCount;
+    const wait = expiresAt - Date.now();
+    if (wait < 0) throw new Error('the expiry batch took longer to reserve than its expiry allows');
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    const expiryCpuBefore = cpuMs(moduleProc.pid);
+    const expiryBegin = process.hrtime.bigint() - BigInt(Math.round((Date.now() - expiresAt) * 1e6));
+    const deadline = Date.now() + 30_000;
+    while (endCount - endsBefore < EXPIRY_BATCH) {
+      if (Date.now() > deadline) throw new Error(`only ${endCount - endsBefore} of ${EXPIRY_BATCH} expiries arrived`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    rows.push({
+      held,
+      reserveCallsPerSecond: reserves.callsPerSecond,
+      cancelCallsPerSecond: cancels.callsPerSecond,
+      cpuMsPerPair: cpuPerPair,
+      expiryMsPerReservation: Number(lastEndAt - expiryBegin) / 1e6 / EXPIRY_BATCH,
+      expiryCpuMsPerReservation: (cpuMs(moduleProc.pid) - expiryCpuBefore) / EXPIRY_BATCH,
+      rssMb: rssMb(moduleProc.pid),
+      errors: fill.errors + reserves.errors + cancels.errors + expiring.errors,
+    });
+  }
+  await ends.endAsync();
+  await caller.close();
+  return rows;
+}
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+interface Target {
+  name: string;
+  met: boolean;
+  measured: string;
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const broker = await startBroker();
+  const prefix = `bench-${process.pid}/`;
+  const config = moduleConfig();
+
+  const startups: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { proc, readyMs } = await startModule(broker, `${prefix}startup-${i}/`, config);
+    startups.push(readyMs);
+    await stopProcess(proc);
+  }
+  const startupMs = startups.sort((a, b) => a - b)[1] as number;
+
+  const { proc: moduleProc } = await startModule(broker, prefix, config);
+  const echoProc = await startEcho(broker, prefix);
+  process.stderr.write('comparing the module with the echo baseline...\n');
+  const comparison = await compare(broker, prefix, moduleProc, echoProc);
+  const echoPeakMb = peakRssMb(echoProc.pid);
+  await stopProcess(echoProc);
+
+  process.stderr.write('measuring the pure domain at 1, 1,000 and 100,000 held...\n');
+  const domain: DomainScaleRow[] = SCALE_SIZES.map(measureDomain);
+  process.stderr.write('measuring the module at 1, 1,000 and 100,000 held...\n');
+  const moduleScale = await scale(broker, prefix, moduleProc);
+  const modulePeakMb = peakRssMb(moduleProc.pid);
+  const rssAt = (held: number): number => moduleScale.find((r) => r.held === held)?.rssMb ?? Number.NaN;
+  const bytesPerHeld = ((rssAt(100_000) - rssAt(1)) * 1024 * 1024) / (100_000 - 1);
+  await stopProcess(moduleProc);
+
+  const inFlight = comparison.filter((r) => r.pattern !== 'sequential');
+  const worst = <T>(items: T[], key: (t: T) => number, pick: 'min' | 'max'): T =>
+    items.reduce((a, b) => ((pick === 'min' ? key(b) < key(a) : key(b) > key(a)) ? b : a));
+  const worstThroughput = worst(inFlight, (r) => r.throughputRatio, 'min');
+  const worstP99 = worst(comparison, (r) => r.p99Ratio, 'max');
+  const targets: Target[] = [
+    {
+      name: `in-flight throughput >= ${TARGET_THROUGHPUT_RATIO * 100}% of the echo baseline (worst row)`,
+      met: worstThroughput.throughputRatio >= TARGET_THROUGHPUT_RATIO,
+      measured: `${fmt(worstThroughput.throughputRatio * 100)}% (${worstThroughput.command}, QoS ${worstThroughput.qos})`,
+    },
+    {
+      name: `p99 latency <= ${TARGET_P99_RATIO}x the echo baseline (worst row)`,
+      met: worstP99.p99Ratio <= TARGET_P99_RATIO,
+      measured: `${fmt(worstP99.p99Ratio, 2)}x (${worstP99.command}, QoS ${worstP99.qos}, ${worstP99.pattern})`,
+    },
+    { name: `100,000 reservations held in < ${TARGET_RSS_MB} MB resident`, met: rssAt(100_000) < TARGET_RSS_MB, measured: `${fmt(rssAt(100_000))} MB` },
+    { name: `start-up to ModuleReady < ${TARGET_STARTUP_MS} ms (median of 3)`, met: startupMs < TARGET_STARTUP_MS, measured: `${fmt(startupMs)} ms` },
+  ];
+  const errors = comparison.reduce((n, r) => n + r.module.errors + r.baseline.errors, 0) + moduleScale.reduce((n, r) => n + r.errors, 0);
+
+  const out: string[] = [];
+  out.push(`## Module vs bare echo responder (same broker, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown CPU'})`, '');
+  out.push(
+    table(
+      ['QoS', 'pattern', 'command', 'echo calls/s', 'module calls/s', 'ratio', 'echo p50/p99 ms', 'module p50/p99 ms', 'p99 ratio', 'module CPU µs/call'],
+      comparison.map((r) => [
+        String(r.qos),
+        r.pattern,
+        r.command,
+        fmt(r.baseline.callsPerSecond),
+        fmt(r.module.callsPerSecond),
+        `${fmt(r.throughputRatio * 100)}%`,
+        `${fmt(r.baseline.p50Ms, 2)} / ${fmt(r.baseline.p99Ms, 2)}`,
+        `${fmt(r.module.p50Ms, 2)} / ${fmt(r.module.p99Ms, 2)}`,
+        `${fmt(r.p99Ratio, 2)}x`,
+        fmt((r.module.cpuMs * 1000) / r.module.calls),
+      ]),
+    ),
+  );
+  out.push('', `Peak resident memory: module ${fmt(modulePeakMb)} MB, echo ${fmt(echoPeakMb)} MB. Start-up to ModuleReady: ${startups.map((s) => fmt(s)).join(', ')} ms.`, '');
+  out.push('## Cost per operation as reservations are held', '', 'Pure domain (in process, no broker):', '');
+  out.push(
+    table(
+      ['held', 'reserve_now ns', 'cancel ns', 'expiry ns/reservation', 'heap bytes/reservation'],
+      domain.map((r) => [r.held.toLocaleString('en'), fmt(r.reserveNs), fmt(r.cancelNs), fmt(r.expireNs), fmt(r.heapBytesPerReservation)]),
+    ),
+  );
+  out.push('', `Module through the broker (QoS 2, ${IN_FLIGHT_WINDOW} in flight, batches of ${SCALE_BATCH}; expiry of ${EXPIRY_BATCH} at one instant):`, '');
+  out.push(
+    table(
+      ['held', 'reserve_now calls/s', 'cancel calls/s', 'module CPU µs/pair', 'expiry µs/reservation', 'expiry CPU µs/reservation', 'RSS MB'],
+      moduleScale.map((r) => [
+        r.held.toLocaleString('en'),
+        fmt(r.reserveCallsPerSecond),
+        fmt(r.cancelCallsPerSecond),
+        fmt(r.cpuMsPerPair * 1000),
+        fmt(r.expiryMsPerReservation * 1000),
+        fmt(r.expiryCpuMsPerReservation * 1000),
+        fmt(r.rssMb),
+      ]),
+    ),
+  );
+  out.push('', `Resident memory per held reservation: ${fmt(bytesPerHeld)} bytes.`, '', '## Targets', '');
+  for (const t of targets) out.push(`- ${t.met ? 'PASS' : 'MISS'}: ${t.name}: ${t.measured}`);
+  out.push('', errors === 0 ? 'Every answer was the expected one.' : `WRONG ANSWERS: ${errors}`, `Bench took ${fmt((Date.now() - began) / 1000)} s.`);
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const results = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, startupMs: startups, comparison, domain, moduleScale, bytesPerHeld, modulePeakMb, echoPeakMb, targets, errors };
+  writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`results: bench/results/latest.json\n`);
+  if (errors > 0) process.exitCode = 1;
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup('file'));

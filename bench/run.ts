@@ -81,7 +81,9 @@ async function startModule(broker: Broker, prefix: string, config: string): Prom
   let proc: Process | undefined;
   const begin = process.hrtime.bigint();
   await waitForMessage(broker.url, `${prefix}modules/${MODULE_ID}/ready`, () => {
-    proc = spawnNode(['dist/main.js', '--config', config, '--mqtt-url', broker.url, '--prefix', prefix, '--module', MODULE_ID], { LOG_LEVEL: 'info' });
+    // BENCH_PROFILE=1 writes a V8 CPU profile of each module process to bench/results/profile/.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(ROOT, 'bench', 'results', 'profile')] : [];
+    proc = spawnNode([...profile, 'dist/main.js', '--config', config, '--mqtt-url', broker.url, '--prefix', prefix, '--module', MODULE_ID], { LOG_LEVEL: 'info' });
   });
   const readyMs = Number(process.hrtime.bigint() - begin) / 1e6;
   return { proc: proc as Process, readyMs };

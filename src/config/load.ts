@@ -43,7 +43,7 @@ export const DEFAULT_PREFIX = 'everest/';
 export const DEFAULT_MODULE_ID = 'reservation';
 const MQTT_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -78,7 +78,8 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
   });
 }
 
-function mqttSettings(cli: CliOptions, env: Env, problems: string[]): MqttSettings {
+/** Broker URL, credentials and TLS files from options and env: shared by the module and the client. */
+export function mqttSettings(cli: Pick<CliOptions, 'mqttUrl' | 'mqttCa' | 'mqttCert' | 'mqttKey'>, env: Env, problems: string[]): MqttSettings {
   const url = cli.mqttUrl ?? env.MQTT_URL ?? DEFAULT_MQTT_URL;
   let parsed: URL | undefined;
   try {

@@ -37,6 +37,15 @@ export function parseJson(text: string): unknown {
   return value;
 }
 
+/** parseJson, or undefined for a payload that is not safe JSON (answers and events we only read). */
+export function parseJsonPayload(payload: Buffer): unknown {
+  try {
+    return parseJson(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CmdCall {
   id: string;
   origin: string;
@@ -94,12 +103,7 @@ export type DecodedResult = CallResult & { id: string };
 
 /** Decodes a CmdResult (an answer to a call we made); undefined if it is not one. */
 export function decodeResult(payload: Buffer): DecodedResult | undefined {
-  let message: unknown;
-  try {
-    message = parseJson(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const message = parseJsonPayload(payload);
   if (!isObject(message) || message.msg_type !== 'CmdResult' || !isObject(message.data)) return undefined;
   const result = message.data.data;
   if (!isObject(result) || !usableId(result.id)) return undefined;
@@ -117,24 +121,14 @@ export function encodeVar(value: unknown): string {
 
 /** The value of a Var envelope; undefined if it is not one. */
 export function decodeVar(payload: Buffer): { value: unknown } | undefined {
-  let message: unknown;
-  try {
-    message = parseJson(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const message = parseJsonPayload(payload);
   if (!isObject(message) || message.msg_type !== 'Var' || !isObject(message.data) || !('data' in message.data)) return undefined;
   return { value: message.data.data };
 }
 
 /** A RaiseError / ClearError envelope: whether it raises, and its data; undefined if it is neither. */
 export function decodeErrorEvent(payload: Buffer): { raised: boolean; data: unknown } | undefined {
-  let message: unknown;
-  try {
-    message = parseJson(payload.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const message = parseJsonPayload(payload);
   if (!isObject(message) || (message.msg_type !== 'RaiseError' && message.msg_type !== 'ClearError')) return undefined;
   return { raised: message.msg_type === 'RaiseError', data: message.data };
 }

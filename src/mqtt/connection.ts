@@ -17,8 +17,8 @@ export interface ConnectionOptions {
   username?: string;
   password?: string;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
-  /** Retained `online` while connected; the broker publishes `offline` as our last will. */
-  statusTopic: string;
+  /** Retained `online` while connected; the broker publishes `offline` as our last will. None for a mere client. */
+  statusTopic?: string;
   /** How long start-up waits for the first connection before giving up. */
   connectTimeoutMs: number;
 }
@@ -49,19 +49,25 @@ export class MqttConnection {
       ...(options.username !== undefined ? { username: options.username } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
       ...options.tls,
-      will: { topic: options.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(options.statusTopic !== undefined ? { will: { topic: options.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
     };
     const client = mqtt.connect(options.url, clientOptions);
     const connection = new MqttConnection(client, options, log);
     client.on('connect', () => connection.onConnect());
     client.on('offline', () => log.warn({ url: redact(options.url) }, 'broker connection lost; reconnecting'));
     client.on('reconnect', () => connection.backOff());
-    client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+    // Kept so that giving up can say why (refused, not authorised, TLS), not only that time ran out.
+    let lastError: string | undefined;
+    client.on('error', (err) => {
+      lastError = err.message;
+      log.warn({ err: err.message }, 'broker connection error');
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         client.removeListener('connect', connected);
         client.end(true);
-        reject(new Error(`no connection to the broker at ${redact(options.url)} within ${options.connectTimeoutMs} ms`));
+        const why = lastError === undefined ? '' : ` (last error: ${lastError})`;
+        reject(new Error(`no connection to the broker at ${redact(options.url)} within ${options.connectTimeoutMs} ms${why}`));
       }, options.connectTimeoutMs);
       const connected = (): void => {
         clearTimeout(timer);
@@ -108,7 +114,7 @@ export class MqttConnection {
 
   /** Says offline, then disconnects cleanly (so the broker does not send the will). */
   async close(): Promise<void> {
-    if (this.client.connected) await this.publish(this.options.statusTopic, 'offline', 1, true);
+    if (this.client.connected && this.options.statusTopic !== undefined) await this.publish(this.options.statusTopic, 'offline', 1, true);
     await this.client.endAsync();
   }
 
@@ -127,7 +133,7 @@ export class MqttConnection {
     // MQTT.js leaves Nagle on: without this every QoS 1/2 round trip waits ~40 ms for delayed ACKs.
     (this.client.stream as Socket | undefined)?.setNoDelay?.(true);
     this.log.info({ url: redact(this.options.url) }, 'connected to broker');
-    void this.publish(this.options.statusTopic, 'online', 1, true);
+    if (this.options.statusTopic !== undefined) void this.publish(this.options.statusTopic, 'online', 1, true);
     for (const listener of this.connectListeners) listener();
   }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// reservation-cli: process concerns only (argv, stdout, signals, exit code).
+import { runClient } from '../client/program';
+
+const interrupted = new Promise<void>((resolve) => {
+  process.once('SIGINT', () => resolve());
+  process.once('SIGTERM', () => resolve());
+});
+
+runClient(process.argv.slice(2), {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  env: process.env,
+  now: () => Date.now(),
+  interrupted,
+}).then(
+  (code) => {
+    process.exitCode = code;
+    // MQTT.js may keep a socket half-closed a little longer; nothing is left to do.
+    setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`reservation-cli: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,74 @@
+// The client's link to a running module: one broker connection, EVerest calls with a timeout,
+// and subscriptions to what the module publishes. No status topic or last will: a client is no module.
+import { randomBytes } from 'node:crypto';
+import type { CallResult } from '../everest/envelope';
+import { decodeVar } from '../everest/envelope';
+import { snapshotTopic, statusTopic, varTopic } from '../everest/topics';
+import type { MqttSettings } from '../config/load';
+import type { Logger } from '../log';
+import { CommandCaller } from '../mqtt/caller';
+import { MqttConnection } from '../mqtt/connection';
+
+/** The implementation id the module provides its interface under (manifest: provides main). */
+const IMPL_ID = 'main';
+
+export interface SessionOptions {
+  mqtt: MqttSettings;
+  prefix: string;
+  moduleId: string;
+  timeoutMs: number;
+}
+
+export class BrokerUnreachable extends Error {}
+
+export class ModuleSession {
+  private constructor(
+    private readonly connection: MqttConnection,
+    private readonly caller: CommandCaller,
+    private readonly options: SessionOptions,
+  ) {}
+
+  static async open(options: SessionOptions, log: Logger): Promise<ModuleSession> {
+    // Unique per run, so answers to two clients at once never cross.
+    const origin = `reservation-cli-${randomBytes(6).toString('hex')}`;
+    const { url, username, password, tls } = options.mqtt;
+    let connection: MqttConnection;
+    try {
+      connection = await MqttConnection.open(
+        { url, clientId: origin, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}), connectTimeoutMs: options.timeoutMs },
+        log,
+      );
+    } catch (err) {
+      throw new BrokerUnreachable((err as Error).message);
+    }
+    const caller = new CommandCaller(connection, { prefix: options.prefix, origin, timeoutMs: options.timeoutMs }, log);
+    return new ModuleSession(connection, caller, options);
+  }
+
+  async call(cmd: string, args: Record<string, unknown>): Promise<CallResult> {
+    await this.caller.prepare(this.options.moduleId, IMPL_ID, cmd);
+    return this.caller.call(this.options.moduleId, IMPL_ID, cmd, args);
+  }
+
+  /** Values of one of the module's vars, as they are published. */
+  async onVar(name: string, listener: (value: unknown) => void): Promise<void> {
+    await this.connection.subscribe(varTopic(this.options.prefix, this.options.moduleId, IMPL_ID, name), 2, (payload) => {
+      const decoded = decodeVar(payload);
+      if (decoded) listener(decoded.value);
+    });
+  }
+
+  /** The retained snapshot now (if the module has published one) and every later one. */
+  async onSnapshot(listener: (payload: Buffer) => void): Promise<void> {
+    await this.connection.subscribe(snapshotTopic(this.options.prefix, this.options.moduleId), 1, listener);
+  }
+
+  async onStatus(listener: (status: string) => void): Promise<void> {
+    await this.connection.subscribe(statusTopic(this.options.prefix, this.options.moduleId), 1, (payload) => listener(payload.toString('utf8')));
+  }
+
+  async close(): Promise<void> {
+    this.caller.stop();
+    await this.connection.close();
+  }
+}

@@ -1,0 +1,64 @@
+// The client's command line: usage errors exit 2 with a message and never touch the network
+// (the broker URL points where nothing listens, so a connection attempt would show as exit 4).
+import { type ClientIo, EXIT, runClient } from '../../../src/client/program';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function run(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: ClientIo = {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env: { MQTT_URL: 'mqtt://127.0.0.1:9' },
+    now: () => Date.UTC(2026, 10, 25, 12, 0, 0),
+    interrupted: Promise.resolve(),
+  };
+  const code = await runClient(argv, io);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('reservation-cli usage', () => {
+  it('--help lists the subcommands, the exit codes and exits 0', async () => {
+    const { code, out } = await run('--help');
+    expect(code).toBe(EXIT.ok);
+    for (const command of ['reserve', 'cancel', 'exists', 'list', 'watch']) expect(out).toContain(command);
+    expect(out).toMatch(/exit codes: 0 .* 4 the broker cannot be reached/s);
+  });
+
+  it('help of a subcommand names its options', async () => {
+    const { code, out } = await run('reserve', '--help');
+    expect(code).toBe(EXIT.ok);
+    expect(out).toMatch(/--connector <n>[\s\S]*--token[\s\S]*--id[\s\S]*--expires <when>[\s\S]*--parent-token/);
+  });
+
+  it.each([
+    ['no subcommand', [], /help|Usage/],
+    ['an unknown subcommand', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['a missing required option', ['reserve', '--connector', '1', '--token', 'T', '--id', '1'], /required option '--expires <when>'/],
+    ['a connector that is not an integer', ['reserve', '--connector', 'one', '--token', 'T', '--id', '1', '--expires', '1m'], /--connector must be an integer/],
+    ['a negative connector', ['exists', '--connector', '-1', '--token', 'T'], /--connector must be an integer of at least 1/],
+    ['an expiry that is neither a duration nor RFC 3339', ['reserve', '--connector', '1', '--token', 'T', '--id', '1', '--expires', 'soon'], /--expires "soon" is neither/],
+    ['a reservation id that is not an integer', ['cancel', '7.5'], /reservation id must be an integer/],
+    ['a timeout of zero', ['--timeout', '0', 'list'], /seconds in \(0, 3600\]/],
+    ['an unknown option', ['list', '--colour'], /unknown option '--colour'/],
+    ['a prefix without its trailing slash', ['--prefix', 'everest', 'list'], /prefix "everest" must be empty or plain topic levels/],
+    ['a module id with a wildcard', ['--module', 'res#', 'list'], /--module "res#" is not a plain topic level/],
+    ['a broker URL of another protocol', ['--mqtt-url', 'http://127.0.0.1:1883', 'list'], /protocol http: is not one of/],
+    ['a TLS file that does not exist', ['--mqtt-ca', '/nonexistent/ca.pem', 'list'], /TLS ca file \/nonexistent\/ca.pem cannot be read/],
+  ])('%s: exit 2 and says why', async (_what, argv, message) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(EXIT.usage);
+    expect(err).toMatch(message);
+  });
+
+  it('with --json a usage problem found after parsing is a JSON error on stdout', async () => {
+    const { code, out } = await run('--json', '--prefix', 'bad', 'list');
+    expect(code).toBe(EXIT.usage);
+    expect(JSON.parse(out)).toEqual({ error: { type: 'UsageError', message: expect.stringContaining('prefix "bad"') } });
+  });
+});

@@ -6,9 +6,15 @@ import path from 'node:path';
 
 const script = path.join(__dirname, '..', 'fixtures', 'embedded-start.js');
 
+interface CliRun {
+  code: number | null;
+  stdout: string;
+}
+
 interface Seen {
   ready?: boolean;
   retval?: string;
+  cli?: { cancelCheck: CliRun; reserve: CliRun; list: CliRun; reserveAgain: CliRun; cancel: CliRun; watched: string; watchExit: number | null };
   exitCode: number | null;
   messages: string[];
   stderr: string;
@@ -33,18 +39,35 @@ function canUnshare(): boolean {
   }
 }
 
+let outOfTheBox: Seen;
+
 beforeAll(() => {
   if (!canUnshare()) throw new Error('these tests need `unshare -n` (run as root, as CI does)');
+  outOfTheBox = inPrivateNetwork([]);
 });
 
 describe('embedded broker', () => {
   it('starts one on 127.0.0.1:1883 when nothing is configured and none listens, says so, and serves through it', () => {
-    const seen = inPrivateNetwork([]);
+    const seen = outOfTheBox;
     expect(seen.error).toBeUndefined();
     expect(seen.ready).toBe(true);
     expect(seen.messages).toContain('no broker configured and none listening: started an embedded MQTT broker (aedes) for trying the module out');
     expect(seen.retval).toBe('Accepted');
     expect(seen.exitCode).toBe(0);
+  });
+
+  it('is where reservation-cli finds the module with no options: it reserves, lists, watches an expiry and cancels', () => {
+    const { cli, error } = outOfTheBox;
+    expect(error).toBeUndefined();
+    expect(cli?.cancelCheck.code).toBe(0);
+    expect(cli?.reserve).toEqual({ code: 0, stdout: expect.stringMatching(/^Accepted: reservation 7: connector 1 for ABC12345/) });
+    expect(cli?.list.code).toBe(0);
+    expect(cli?.list.stdout).toMatch(/^7\s+1\s+ABC12345/m);
+    expect(cli?.watched).toMatch(/reservation 7 ended: Expired/);
+    expect(cli?.reserveAgain.code).toBe(0);
+    expect(cli?.cancel).toEqual({ code: 0, stdout: 'reservation 8 cancelled\n' });
+    expect(cli?.watched).toMatch(/reservation 8 ended: Cancelled/);
+    expect(cli?.watchExit).toBe(0);
   });
 
   it('never starts one when a broker URL is given, even if nothing listens there', () => {

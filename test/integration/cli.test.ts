@@ -135,7 +135,7 @@ describe('list', () => {
   it('shows the reservations held and the connector states from the snapshot', async () => {
     expect(await charger.station.reserveNow(2, reservation(7, { id_token: 'ABC' }))).toBe('Accepted');
     await charger.evse[0].raiseInoperative();
-    // The snapshot follows changes within its 200 ms interval; wait until it shows the fault.
+    // The snapshot follows changes within its interval; wait until it shows the fault.
     const deadline = Date.now() + 10_000;
     let run: CliRun;
     do {

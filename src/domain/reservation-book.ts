@@ -44,7 +44,7 @@ export class ReservationBook {
     });
     if (result !== 'Accepted') return { result, events: [] };
     if (replacing) this.remove(replacing); // a replaced reservation does not end (rule 5)
-    const reservation: HeldReservation = { ...request, connectorId, order: this.nextOrder++ };
+    const reservation = heldReservation(request, connectorId, this.nextOrder++);
     this.add(reservation);
     return { result, events: [{ kind: 'ReservationAccepted', reservation, ...(replacing ? { replaced: replacing } : {}) }] };
   }
@@ -55,7 +55,7 @@ export class ReservationBook {
    * exists or is already held (a file edited by hand).
    */
   restore(connectorId: number, request: ReservationRequest, nowMs: number): DomainEvent[] {
-    const reservation: HeldReservation = { ...request, connectorId, order: this.nextOrder++ };
+    const reservation = heldReservation(request, connectorId, this.nextOrder++);
     if (request.expiresAtMs <= nowMs) return [{ kind: 'ReservationEnded', reservation, reason: 'Expired' }];
     const conflict =
       this.reservations.has(request.reservationId) ||
@@ -207,4 +207,21 @@ export class ReservationBook {
     this.remove(reservation);
     return { kind: 'ReservationEnded', reservation, reason };
   }
+}
+
+/**
+ * Built property by property, in one order: a spread of the request gave every held reservation
+ * a hidden class of its own in V8 (~250 bytes each, a third of the memory per reservation).
+ */
+function heldReservation(request: ReservationRequest, connectorId: number, order: number): HeldReservation {
+  const reservation: HeldReservation = {
+    reservationId: request.reservationId,
+    connectorId,
+    idToken: request.idToken,
+    expiryTime: request.expiryTime,
+    expiresAtMs: request.expiresAtMs,
+    order,
+  };
+  if (request.parentIdToken !== undefined) reservation.parentIdToken = request.parentIdToken;
+  return reservation;
 }

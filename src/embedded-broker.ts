@@ -1,7 +1,6 @@
 // A broker of our own for trying the module out: started by `npm start` only when no broker
 // URL was given and nothing listens on the default address. Never used when a URL is given.
 import { createConnection, createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 
 export interface EmbeddedBroker {
   url: string;
@@ -24,6 +23,8 @@ export function isListening(host: string, port: number, timeoutMs = 1000): Promi
 
 /** Port 0 picks a free port (the URL tells which). */
 export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
+  // Loaded only here: a module on a real broker never pays aedes's memory (~4 MB resident).
+  const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker({ drainTimeout: 30000 });
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {

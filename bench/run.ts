@@ -274,16 +274,19 @@ async function main(): Promise<void> {
   process.stderr.write('comparing the module with the echo baseline...\n');
   const comparison = await compare(broker, prefix, moduleProc, echoProc);
   const echoPeakMb = peakRssMb(echoProc.pid);
+  const modulePeakMb = peakRssMb(moduleProc.pid);
   await stopProcess(echoProc);
+  await stopProcess(moduleProc);
 
   process.stderr.write('measuring the pure domain at 1, 1,000 and 100,000 held...\n');
   const domain: DomainScaleRow[] = SCALE_SIZES.map(measureDomain);
   process.stderr.write('measuring the module at 1, 1,000 and 100,000 held...\n');
-  const moduleScale = await scale(broker, prefix, moduleProc);
-  const modulePeakMb = peakRssMb(moduleProc.pid);
+  // A fresh module: what it holds is measured, not what the comparison runs left in its heap.
+  const { proc: scaleProc } = await startModule(broker, `${prefix}scale/`, config);
+  const moduleScale = await scale(broker, `${prefix}scale/`, scaleProc);
   const rssAt = (held: number): number => moduleScale.find((r) => r.held === held)?.rssMb ?? Number.NaN;
   const bytesPerHeld = ((rssAt(100_000) - rssAt(1)) * 1024 * 1024) / (100_000 - 1);
-  await stopProcess(moduleProc);
+  await stopProcess(scaleProc);
 
   const inFlight = comparison.filter((r) => r.pattern !== 'sequential');
   const worst = <T>(items: T[], key: (t: T) => number, pick: 'min' | 'max'): T =>
@@ -325,7 +328,7 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  out.push('', `Peak resident memory: module ${fmt(modulePeakMb)} MB, echo ${fmt(echoPeakMb)} MB. Start-up to ModuleReady: ${startups.map((s) => fmt(s)).join(', ')} ms.`, '');
+  out.push('', `Peak resident memory during the comparison: module ${fmt(modulePeakMb)} MB, echo ${fmt(echoPeakMb)} MB. Start-up to ModuleReady: ${startups.map((s) => fmt(s)).join(', ')} ms.`, '');
   out.push('## Cost per operation as reservations are held', '', 'Pure domain (in process, no broker):', '');
   out.push(
     table(

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Process concerns only: argv/env -> config -> module -> signals -> exit codes.
+import './memory';
 import { createReservationModule } from './app';
 import { parseCli, USAGE } from './config/cli';
 import { ConfigError, loadConfig, type ModuleConfig } from './config/load';

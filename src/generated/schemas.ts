@@ -119,7 +119,9 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
             "properties": {
               "reservation_id": {
                 "description": "Id of the reservation",
-                "type": "integer"
+                "type": "integer",
+                "minimum": -9007199254740991,
+                "maximum": 9007199254740991
               },
               "id_token": {
                 "description": "id token of the reservation",
@@ -155,7 +157,9 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
         "arguments": {
           "reservation_id": {
             "description": "Id of the reservation to cancel",
-            "type": "integer"
+            "type": "integer",
+            "minimum": -9007199254740991,
+            "maximum": 9007199254740991
           }
         },
         "result": {
@@ -512,7 +516,9 @@ export const types: Record<string, Record<string, JsonSchema>> = {
       "properties": {
         "reservation_id": {
           "description": "Id of the reservation",
-          "type": "integer"
+          "type": "integer",
+          "minimum": -9007199254740991,
+          "maximum": 9007199254740991
         },
         "id_token": {
           "description": "id token of the reservation",

@@ -1,8 +1,8 @@
 // Reservations and undelivered reservation_end events on disk, so a restart loses neither.
 // Every write replaces the whole file atomically (temporary file, fsync, rename, fsync of the
 // folder): a crash at any moment leaves the old state or the new one, never a torn file.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { HeldReservation, ReservationEnd } from '../generated/types';
 import { check } from '../schema/validate';
@@ -22,6 +22,7 @@ export type LoadResult = { state: PersistedState } | { state: PersistedState; co
 
 /** Reads the state file; a missing file is an empty state, a corrupt one is moved aside and reported. */
 export function loadState(path: string, validateState: ValidateFunction, nowMs: number): LoadResult {
+  removeStaleTemporaries(path);
   if (!existsSync(path)) return { state: EMPTY_STATE };
   let problem: string | undefined;
   try {
@@ -34,6 +35,25 @@ export function loadState(path: string, validateState: ValidateFunction, nowMs: 
   const movedTo = `${path}.corrupt-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
   renameSync(path, movedTo);
   return { state: EMPTY_STATE, corrupt: problem, movedTo };
+}
+
+/** A crash between writing and renaming leaves `<file>.tmp-<pid>`; nothing reads it, and each crash would add one. */
+function removeStaleTemporaries(path: string): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // no folder yet: the first write reports it
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      rmSync(join(dirname(path), name), { force: true });
+    } catch {
+      // not a file of ours after all (e.g. a folder): leave it
+    }
+  }
 }
 
 export function writeStateAtomically(path: string, state: PersistedState): void {

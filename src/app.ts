@@ -79,6 +79,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
       pending_evse_calls: caller?.pendingCount ?? 0,
       undelivered_ends: outbox.size,
     }),
+    (topic, payload) => connection?.fits(topic, payload) ?? true,
   );
   const afterChange = (events: DomainEvent[]): Promise<void> => {
     publisher.handle(events);
@@ -92,7 +93,13 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   return {
     async start() {
       const open = await MqttConnection.open(
-        { ...config.mqtt, clientId: clientId(prefix, moduleId), statusTopic: statusTopic(prefix, moduleId), connectTimeoutMs: config.connectTimeoutMs },
+        {
+          ...config.mqtt,
+          clientId: clientId(prefix, moduleId),
+          statusTopic: statusTopic(prefix, moduleId),
+          connectTimeoutMs: config.connectTimeoutMs,
+          maxPacketBytes: config.values.max_message_bytes,
+        },
         log.child({ component: 'mqtt' }),
       );
       connection = open;

@@ -59,6 +59,13 @@ export const configSchema: JsonSchema = {
       "type": "string",
       "maxLength": 4096,
       "default": ""
+    },
+    "max_message_bytes": {
+      "description": "Largest MQTT packet the module sends: set it to the broker's max_packet_size (mosquitto drops the connection of a client that sends more, and MQTT.js would send it again after every reconnect). A list_reservations answer that would be larger is answered with HandlerException; the snapshot then lists fewer reservations",
+      "type": "integer",
+      "minimum": 4096,
+      "maximum": 268435455,
+      "default": 262144
     }
   }
 };

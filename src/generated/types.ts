@@ -168,4 +168,6 @@ export interface ModuleConfigValues {
   evse_manager_call_timeout_ms: number;
   /** File that keeps the reservations (and reservation_end events the broker has not confirmed yet) across restarts, written atomically before each command is answered; empty keeps them in memory only */
   persistence_file: string;
+  /** Largest MQTT packet the module sends: set it to the broker's max_packet_size (mosquitto drops the connection of a client that sends more, and MQTT.js would send it again after every reconnect). A list_reservations answer that would be larger is answered with HandlerException; the snapshot then lists fewer reservations */
+  max_message_bytes: number;
 }

@@ -77,6 +77,8 @@ export class SnapshotPublisher {
     private readonly book: ReservationBook,
     private readonly now: () => number,
     private readonly diagnostics: () => Diagnostics,
+    /** Whether a payload is within the broker's packet size limit. */
+    private readonly fits: (topic: string, payload: string) => boolean = () => true,
   ) {}
 
   /** Something changed: publish now, or once the interval since the last publish has passed. */
@@ -91,7 +93,13 @@ export class SnapshotPublisher {
 
   async publishNow(): Promise<void> {
     this.lastPublishedMs = this.now();
-    await this.publish(this.topic, JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs, this.diagnostics())), 1, true);
+    const diagnostics = this.diagnostics();
+    // Long tokens can make 1000 items too big for the broker: list fewer (the totals still count all).
+    let payload = JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs, diagnostics));
+    for (let items = SNAPSHOT_MAX_ITEMS / 2; !this.fits(this.topic, payload) && items >= 1; items = Math.floor(items / 2)) {
+      payload = JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs, diagnostics, items));
+    }
+    await this.publish(this.topic, payload, 1, true);
   }
 
   stop(): void {

@@ -21,6 +21,13 @@ export interface ConnectionOptions {
   statusTopic?: string;
   /** How long start-up waits for the first connection before giving up. */
   connectTimeoutMs: number;
+  /** Larger packets are never handed to MQTT.js (see publish). */
+  maxPacketBytes?: number;
+}
+
+/** Bytes of a PUBLISH packet: fixed header (up to 5), topic length (2), topic, packet id (2), payload. */
+export function publishPacketBytes(topic: string, payload: string): number {
+  return 9 + Buffer.byteLength(topic) + Buffer.byteLength(payload);
 }
 
 export class MqttConnection {
@@ -101,8 +108,20 @@ export class MqttConnection {
     }
   }
 
-  /** Publishes; a failure is logged and reported as false, never thrown. */
+  /** True if a publish of `payload` on `topic` stays within the broker's packet size limit. */
+  fits(topic: string, payload: string): boolean {
+    return this.options.maxPacketBytes === undefined || publishPacketBytes(topic, payload) <= this.options.maxPacketBytes;
+  }
+
+  /**
+   * Publishes; a failure is logged and reported as false, never thrown. A packet over the limit is
+   * refused here: the broker would drop the connection, and MQTT.js would replay it after every reconnect.
+   */
   async publish(topic: string, payload: string, qos: QoS, retain = false): Promise<boolean> {
+    if (!this.fits(topic, payload)) {
+      this.log.error({ topic, bytes: publishPacketBytes(topic, payload), max_message_bytes: this.options.maxPacketBytes }, 'publish refused: larger than max_message_bytes');
+      return false;
+    }
     try {
       await this.client.publishAsync(topic, payload, { qos, retain });
       return true;

@@ -76,11 +76,13 @@ export class CommandProvider {
     this.inFlight++;
     try {
       const retval = decoded.kind === 'reject' ? decoded.error : await this.run(cmd, decoded.call.args);
-      if (retval instanceof CmdError) {
-        this.log.warn({ cmd, call_id: id, origin, error_type: retval.type, reason: retval.message }, 'command answered with an error');
-        await this.connection.publish(reply, encodeError(id, this.options.moduleId, retval), 2);
+      const result = retval instanceof CmdError ? undefined : encodeResult(id, this.options.moduleId, retval);
+      if (result !== undefined && this.connection.fits(reply, result)) {
+        await this.connection.publish(reply, result, 2);
       } else {
-        await this.connection.publish(reply, encodeResult(id, this.options.moduleId, retval), 2);
+        const error = retval instanceof CmdError ? retval : new CmdError('HandlerException', `result of ${Buffer.byteLength(result ?? '')} bytes is larger than max_message_bytes allows`);
+        this.log.warn({ cmd, call_id: id, origin, error_type: error.type, reason: error.message }, 'command answered with an error');
+        await this.connection.publish(reply, encodeError(id, this.options.moduleId, error), 2);
       }
     } finally {
       this.inFlight--;

@@ -6,6 +6,7 @@ import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
 import { configSchema, manifest } from '../generated/manifest';
 import type { ModuleConfigValues } from '../generated/types';
 import { LOG_LEVELS } from '../log';
+import { OPTIMIZE_FOR_ENV, OPTIMIZE_FOR_VALUES } from './optimize-for';
 import { createAjv, describeErrors } from '../schema/validate';
 import type { CliOptions } from './cli';
 
@@ -55,6 +56,10 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
   if (!isPlainTopicLevel(moduleId)) problems.push(`--module ${JSON.stringify(moduleId)} is not a plain topic level`);
   const prefix = cli.prefix ?? env.EVEREST_PREFIX ?? DEFAULT_PREFIX;
   if (!isValidPrefix(prefix)) problems.push(`prefix ${JSON.stringify(prefix)} must be empty or plain topic levels each ending in '/', like everest/`);
+  const optimizeFor = env[OPTIMIZE_FOR_ENV];
+  if (optimizeFor !== undefined && !(OPTIMIZE_FOR_VALUES as readonly string[]).includes(optimizeFor)) {
+    problems.push(`${OPTIMIZE_FOR_ENV} ${JSON.stringify(optimizeFor)} is not one of ${OPTIMIZE_FOR_VALUES.join(', ')}`);
+  }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   const connectTimeoutS = cli.connectTimeout === undefined ? 30 : Number(cli.connectTimeout);

@@ -165,3 +165,11 @@ describe('MQTT settings', () => {
     expect(configError(cli({ mqttUrl }))).toContain('MQTT URL');
   });
 });
+
+describe('RESERVATION_OPTIMIZE_FOR', () => {
+  it('takes size or speed, and names itself when it is anything else', () => {
+    expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'size' })).not.toThrow();
+    expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'speed' })).not.toThrow();
+    expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'fast' })).toThrow(/RESERVATION_OPTIMIZE_FOR "fast" is not one of size, speed/);
+  });
+});

@@ -496,7 +496,8 @@ describe('duplicate call ids: every call is answered', () => {
       ['cancel_reservation', cancel],
       ['cancel_reservation', cancel],
     ]);
-    expect(answers.map((a) => a.result.retval)).toEqual([true, false]);
+    // One finds the reservation, the other does not; the answer without a change may go out first.
+    expect(answers.map((a) => a.result.retval).sort()).toEqual([false, true]);
     await sleep(SETTLE_MS);
     expect(ctx.station.endEvents().slice(endsBefore)).toEqual([{ reservation_id: 43, reason: 'Cancelled' }]);
   });

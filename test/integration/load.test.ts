@@ -3,6 +3,7 @@
 // own counts (snapshot diagnostics) back where they were after a warm-up: nothing leaks per
 // reservation. Checked by counts, not by wall-clock time. LOAD_COUNT=<n> runs another size.
 import { randomUUID } from 'node:crypto';
+import type { Diagnostics, Snapshot as ModuleSnapshot } from '../../src/module/snapshot';
 import { type Broker, startBroker } from '../support/broker';
 import { type Station, startStation } from '../support/harness';
 import type { Collector } from '../support/probe';
@@ -21,20 +22,7 @@ const HEAP_GROWTH_LIMIT = 30 * 1024 * 1024;
 
 jest.setTimeout(240_000);
 
-interface Diagnostics {
-  commands_in_flight: number;
-  pending_evse_calls: number;
-  undelivered_ends: number;
-  active_timers: number;
-  active_handles: number;
-  heap_used_bytes: number;
-  rss_bytes: number;
-}
-
-interface Snapshot {
-  reservations_total: number;
-  diagnostics: Diagnostics;
-}
+type Snapshot = Pick<ModuleSnapshot, 'reservations_total'> & { diagnostics: Diagnostics };
 
 let broker: Broker;
 

@@ -56,6 +56,12 @@ describe('reservation-cli usage', () => {
     expect(err).toMatch(message);
   });
 
+  it('takes the common options after the subcommand too (as the compose health check passes them)', async () => {
+    const { code, err } = await run('list', '--prefix', 'everest', '--timeout', '5');
+    expect(code).toBe(EXIT.usage);
+    expect(err).toMatch(/prefix "everest" must be empty/);
+  });
+
   it('with --json a usage problem found after parsing is a JSON error on stdout', async () => {
     const { code, out } = await run('--json', '--prefix', 'bad', 'list');
     expect(code).toBe(EXIT.usage);

@@ -6,6 +6,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Integration tests start their own mosquitto and module processes; two workers fit 2 cores.
   maxWorkers: 2,
+  // A worker that ran many files grows to ~300 MB and then took longer than jest's 500 ms to exit
+  // ("failed to exit gracefully", though nothing was left open): recycle such workers between files.
+  workerIdleMemoryLimit: '256MB',
   testTimeout: 30000,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
 };

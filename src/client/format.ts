@@ -1,5 +1,5 @@
 // What the client prints: plain text for people, JSON for scripts. Pure: no I/O, time is an argument.
-import { parseJsonPayload } from '../everest/envelope';
+import { isObject, parseJsonPayload } from '../everest/envelope';
 import type { HeldReservation, ReservationEnd } from '../generated/types';
 import type { Snapshot } from '../module/snapshot';
 import { rfc3339ToEpochMs } from '../module/time';
@@ -13,9 +13,6 @@ export type WatchEvent =
   | { type: 'reservation_end'; reservation_id: number; reason: ReservationEnd['reason'] }
   | ({ type: 'connector' } & ConnectorView);
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The snapshot in a payload, or undefined if it does not look like one. */
 export function decodeSnapshot(payload: Buffer): Snapshot | undefined {

@@ -2,9 +2,8 @@
 // in EVerest envelopes. Everything the process touches comes in through ClientIo, so it is testable.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { DEFAULT_MODULE_ID, DEFAULT_PREFIX, type Env, mqttSettings, type MqttSettings } from '../config/load';
+import { DEFAULT_MODULE_ID, DEFAULT_PREFIX, type Env, moduleAddress, mqttSettings, type MqttSettings } from '../config/load';
 import type { CallResult } from '../everest/envelope';
-import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
 import type { HeldReservation, ReservationCheckStatus, ReservationEnd, ReservationResult } from '../generated/types';
 import { createLogger } from '../log';
 import type { Snapshot } from '../module/snapshot';
@@ -122,7 +121,7 @@ export async function runClient(argv: string[], io: ClientIo): Promise<ExitCode>
     const result: CallResult = await session.call(cmd, args);
     if (result.ok) return result.retval as T;
     if (result.error.type === 'CmdTimeout') {
-      const { prefix, moduleId } = target(options, io.env);
+      const { prefix, moduleId } = session.options;
       throw new Stop(EXIT.timeout, `no answer to ${cmd} from module ${moduleId} (prefix ${prefix}) within ${options.timeout} s: is it running?`, 'Timeout');
     }
     throw new Stop(EXIT.failed, `${cmd} failed: ${result.error.type}: ${result.error.message}`, result.error.type);
@@ -254,10 +253,7 @@ const CHECK_MEANING: Record<string, string> = {
 function target(options: GlobalOptions, env: Env): { mqtt: MqttSettings; prefix: string; moduleId: string } {
   const problems: string[] = [];
   const mqtt = mqttSettings(options, env, problems);
-  const prefix = options.prefix ?? env.EVEREST_PREFIX ?? DEFAULT_PREFIX;
-  if (!isValidPrefix(prefix)) problems.push(`prefix ${JSON.stringify(prefix)} must be empty or plain topic levels each ending in '/', like everest/`);
-  const moduleId = options.module ?? DEFAULT_MODULE_ID;
-  if (!isPlainTopicLevel(moduleId)) problems.push(`--module ${JSON.stringify(moduleId)} is not a plain topic level`);
+  const { prefix, moduleId } = moduleAddress(options, env, problems);
   if (problems.length > 0) throw new Stop(EXIT.usage, problems.join('; '), 'UsageError');
   return { mqtt, prefix, moduleId };
 }

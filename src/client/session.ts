@@ -25,19 +25,15 @@ export class ModuleSession {
   private constructor(
     private readonly connection: MqttConnection,
     private readonly caller: CommandCaller,
-    private readonly options: SessionOptions,
+    readonly options: SessionOptions,
   ) {}
 
   static async open(options: SessionOptions, log: Logger): Promise<ModuleSession> {
     // Unique per run, so answers to two clients at once never cross.
     const origin = `reservation-cli-${randomBytes(6).toString('hex')}`;
-    const { url, username, password, tls } = options.mqtt;
     let connection: MqttConnection;
     try {
-      connection = await MqttConnection.open(
-        { url, clientId: origin, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}), ...(tls ? { tls } : {}), connectTimeoutMs: options.timeoutMs },
-        log,
-      );
+      connection = await MqttConnection.open({ ...options.mqtt, clientId: origin, connectTimeoutMs: options.timeoutMs }, log);
     } catch (err) {
       throw new BrokerUnreachable((err as Error).message);
     }

@@ -2,6 +2,7 @@
 // into a frozen ModuleConfig, reporting every problem in one message.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { isObject } from '../everest/envelope';
 import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
 import { configSchema, manifest } from '../generated/manifest';
 import type { ModuleConfigValues } from '../generated/types';
@@ -46,16 +47,10 @@ const MQTT_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'
 
 export type Env = Record<string, string | undefined>;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
   const problems: string[] = [];
-  const moduleId = cli.module ?? DEFAULT_MODULE_ID;
-  if (!isPlainTopicLevel(moduleId)) problems.push(`--module ${JSON.stringify(moduleId)} is not a plain topic level`);
-  const prefix = cli.prefix ?? env.EVEREST_PREFIX ?? DEFAULT_PREFIX;
-  if (!isValidPrefix(prefix)) problems.push(`prefix ${JSON.stringify(prefix)} must be empty or plain topic levels each ending in '/', like everest/`);
+  const { moduleId, prefix } = moduleAddress(cli, env, problems);
   const optimizeFor = env[OPTIMIZE_FOR_ENV];
   if (optimizeFor !== undefined && !(OPTIMIZE_FOR_VALUES as readonly string[]).includes(optimizeFor)) {
     problems.push(`${OPTIMIZE_FOR_ENV} ${JSON.stringify(optimizeFor)} is not one of ${OPTIMIZE_FOR_VALUES.join(', ')}`);
@@ -81,6 +76,15 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
     evseManagers,
     connectorCount: evseManagers.length > 0 ? evseManagers.length : values.connectors,
   });
+}
+
+/** The module's id and topic prefix from options and env: shared by the module and the client. */
+export function moduleAddress(cli: Pick<CliOptions, 'module' | 'prefix'>, env: Env, problems: string[]): { moduleId: string; prefix: string } {
+  const moduleId = cli.module ?? DEFAULT_MODULE_ID;
+  if (!isPlainTopicLevel(moduleId)) problems.push(`--module ${JSON.stringify(moduleId)} is not a plain topic level`);
+  const prefix = cli.prefix ?? env.EVEREST_PREFIX ?? DEFAULT_PREFIX;
+  if (!isValidPrefix(prefix)) problems.push(`prefix ${JSON.stringify(prefix)} must be empty or plain topic levels each ending in '/', like everest/`);
+  return { moduleId, prefix };
 }
 
 /** Broker URL, credentials and TLS files from options and env: shared by the module and the client. */

@@ -76,18 +76,24 @@ export class CommandProvider {
     this.inFlight++;
     try {
       const retval = decoded.kind === 'reject' ? decoded.error : await this.run(cmd, decoded.call.args);
-      const result = retval instanceof CmdError ? undefined : encodeResult(id, this.options.moduleId, retval);
-      if (result !== undefined && this.connection.fits(reply, result)) {
-        await this.connection.publish(reply, result, 2);
+      const answer = retval instanceof CmdError ? retval : this.encodeFitting(id, reply, retval);
+      if (answer instanceof CmdError) {
+        this.log.warn({ cmd, call_id: id, origin, error_type: answer.type, reason: answer.message }, 'command answered with an error');
+        await this.connection.publish(reply, encodeError(id, this.options.moduleId, answer), 2);
       } else {
-        const error = retval instanceof CmdError ? retval : new CmdError('HandlerException', `result of ${Buffer.byteLength(result ?? '')} bytes is larger than max_message_bytes allows`);
-        this.log.warn({ cmd, call_id: id, origin, error_type: error.type, reason: error.message }, 'command answered with an error');
-        await this.connection.publish(reply, encodeError(id, this.options.moduleId, error), 2);
+        await this.connection.publish(reply, answer, 2);
       }
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  /** The encoded result, or a HandlerException if the broker's packet limit would refuse it. */
+  private encodeFitting(id: string, reply: string, retval: unknown): string | CmdError {
+    const result = encodeResult(id, this.options.moduleId, retval);
+    if (this.connection.fits(reply, result)) return result;
+    return new CmdError('HandlerException', `result of ${Buffer.byteLength(result)} bytes is larger than max_message_bytes allows`);
   }
 
   /** The handler's validated result, or the CmdError to answer instead. */

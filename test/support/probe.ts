@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
+import { isObject } from '../../src/everest/envelope';
 import { track, within } from './teardown';
 
 export type QoS = 0 | 1 | 2;
@@ -60,9 +61,6 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Every message on a topic filter since it was created. */
 export class Collector {

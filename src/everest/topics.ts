@@ -25,6 +25,11 @@ export function isValidPrefix(prefix: string): boolean {
   return prefix.slice(0, -1).split('/').every(isPlainTopicLevel);
 }
 
+/** EVerest's `reservation` interface (manifest `provides.main`): reserve_now, cancel_reservation. */
+export const MAIN_IMPL_ID = 'main';
+/** This module's own `reservation_status` interface: exists_reservation, list_reservations, var reservation_end. */
+export const STATUS_IMPL_ID = 'status';
+
 export function moduleTopic(prefix: string, moduleId: string): string {
   return `${prefix}modules/${moduleId}`;
 }

@@ -45,6 +45,8 @@ export interface ModuleOptions {
   /** Extra command-line arguments, after the generated ones. */
   args?: string[];
   env?: Record<string, string | undefined>;
+  /** The script node runs instead of MAIN_JS (e.g. a deliberately broken stand-in). */
+  mainJs?: string;
   /** Wait for ModuleReady (default true). */
   waitReady?: boolean;
   readyTimeoutMs?: number;
@@ -76,11 +78,12 @@ export function uniquePrefix(): string {
   return process.env.TEST_MQTT_URL === undefined ? unique : `everest/${unique}`;
 }
 
-function requireBuild(): void {
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` before the integration tests`);
+function requireBuild(mainJs: string): void {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run \`npm run build\` before the integration tests`);
 }
 
 interface Prepared {
+  mainJs: string;
   args: string[];
   env: NodeJS.ProcessEnv;
   moduleId: string;
@@ -90,7 +93,8 @@ interface Prepared {
 }
 
 function prepare(options: ModuleOptions): Prepared {
-  requireBuild();
+  const mainJs = options.mainJs ?? MAIN_JS;
+  requireBuild(mainJs);
   const moduleId = options.moduleId ?? 'reservation';
   const prefix = options.prefix ?? uniquePrefix();
   let dir: string | undefined;
@@ -129,6 +133,7 @@ function prepare(options: ModuleOptions): Prepared {
     else env[name] = value;
   }
   return {
+    mainJs,
     args,
     env,
     moduleId,
@@ -187,7 +192,7 @@ export async function startModule(options: ModuleOptions): Promise<ModuleProcess
   const readyTopic = `${prepared.prefix}modules/${prepared.moduleId}/ready`;
   const readyWatch = waitReady ? await listenForReady(options.brokerUrl as string, readyTopic) : undefined;
 
-  const child = spawn(process.execPath, [MAIN_JS, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [prepared.mainJs, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   const exited = exitPromise(child);
   const logLines: LogLine[] = [];
@@ -316,7 +321,7 @@ export interface RunResult extends Exit {
 /** Runs the module until it exits by itself (start-up errors); SIGKILLs it after timeoutMs. */
 export async function runModuleToExit(options: ModuleOptions, timeoutMs = 15_000): Promise<RunResult> {
   const prepared = prepare(options);
-  const child = spawn(process.execPath, [MAIN_JS, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [prepared.mainJs, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   const untrack = track(`module run ${prepared.moduleId}`, () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -56,7 +56,8 @@ export class Checker {
   private moduleUp = true;
   private consumed = 0;
   /** Counts for the report. */
-  readonly stats = { accepted: 0, ended: 0, duplicatesExcused: 0, lossesExcused: 0, maxWorlds: 1 };
+  readonly stats = { accepted: 0, reserveAnswers: {} as Record<string, number>, duplicatesExcused: 0, lossesExcused: 0, maxWorlds: 1 };
+  private readonly excused = { duplicates: new Set<string>(), losses: new Set<string>() };
 
   constructor(startMs: number) {
     (this.worlds[0] as World).upSinceMs = startMs;
@@ -162,7 +163,10 @@ export class Checker {
         return this.fail(e, `${sent.caller} ${sent.command.cmd} ${JSON.stringify(sent.command)} answered ${observed}; the model predicts ${[...predicted].join(' or ')}`);
       }
       this.worlds = [...next.values()];
-      if (sent.command.cmd === 'reserve_now' && observed === '"Accepted"') this.stats.accepted++;
+      if (sent.command.cmd === 'reserve_now') {
+        if (observed === '"Accepted"') this.stats.accepted++;
+        this.stats.reserveAnswers[observed] = (this.stats.reserveAnswers[observed] ?? 0) + 1;
+      }
     }
     attempt.state = 'answered';
     attempt.answer = observed;
@@ -289,7 +293,8 @@ export class Checker {
 
   private duplicateExcused(firstMs: number, againMs: number): boolean {
     const excused = this.crashes.some((c) => c.what !== 'module-term' && firstMs >= c.t - DUPLICATE_MS && firstMs <= c.t + 1000 && againMs > c.t);
-    if (excused) this.stats.duplicatesExcused++;
+    if (excused) this.excused.duplicates.add(`${firstMs}/${againMs}`);
+    this.stats.duplicatesExcused = this.excused.duplicates.size;
     return excused;
   }
 
@@ -297,7 +302,8 @@ export class Checker {
     const excused = this.crashes.some(
       (c) => c.what === 'broker-kill' && end.atMs <= c.t + 500 && (end.atMs >= c.t - BROKER_LOSS_MS || (c.listenerAwaySince !== undefined && end.atMs >= c.listenerAwaySince - 500)),
     );
-    if (excused) this.stats.lossesExcused++;
+    if (excused) this.excused.losses.add(`${end.id}:${end.reason}@${end.atMs}`);
+    this.stats.lossesExcused = this.excused.losses.size;
     return excused;
   }
 

@@ -29,7 +29,7 @@ export interface ChaosOutcome {
 
 function summary(result: RunResult): string {
   const s = result.stats;
-  return `${result.stepsRun} steps in ${Math.round(result.durationMs / 1000)} s: ${s.accepted} reservations accepted, ${s.restarts} module restarts, ${s.brokerRestarts} broker restarts, ${s.events} events seen, at most ${s.maxWorlds} possible states, ${s.duplicatesExcused} duplicate and ${s.lossesExcused} lost ends excused by crash windows`;
+  return `${result.stepsRun} steps in ${Math.round(result.durationMs / 1000)} s: reserve_now answers ${JSON.stringify(s.reserveAnswers)}, ${s.ends} reservation_end received, ${s.restarts} module restarts, ${s.brokerRestarts} broker restarts, ${s.events} events seen, at most ${s.maxWorlds} possible states, ${s.duplicatesExcused} duplicate and ${s.lossesExcused} lost ends excused by crash windows`;
 }
 
 /** One chaos run; on failure the seed, the schedule and a shrunk schedule are printed. */

@@ -36,7 +36,7 @@ export interface RunResult {
   failure?: Failure;
   stepsRun: number;
   durationMs: number;
-  stats: Checker['stats'] & { events: number; restarts: number; brokerRestarts: number };
+  stats: Checker['stats'] & { events: number; ends: number; restarts: number; brokerRestarts: number };
   /** The last events before the failure (or the end), for the report. */
   tail: string[];
 }
@@ -263,7 +263,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     ...(failure ? { failure } : {}),
     stepsRun: Math.min(stepIndex + 1, schedule.steps.length),
     durationMs: Date.now() - started,
-    stats: { ...checker.stats, events: log.length, ...counts },
+    stats: { ...checker.stats, events: log.length, ends: log.filter((e) => e.k === 'end').length, ...counts },
     tail: log.slice(Math.max(0, end - 40), end).map(describeEvent),
   };
 }

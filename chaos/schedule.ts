@@ -51,13 +51,13 @@ function token(rng: Prng): { token: string; parent?: string } {
 
 function expiresInMs(rng: Prng): number {
   const roll = rng.next();
-  if (roll < 0.35) return rng.int(1500, 8000); // falls due during the run, often near other steps
-  if (roll < 0.5) return rng.int(8000, 30_000);
+  if (roll < 0.55) return rng.int(1500, 8000); // falls due during the run, often near other steps
+  if (roll < 0.8) return rng.int(8000, 30_000);
   return rng.int(60_000, 7_200_000);
 }
 
 function command(rng: Prng): Command {
-  switch (rng.weighted({ reserve: 45, cancel: 20, exists: 20, list: 15 })) {
+  switch (rng.weighted({ reserve: 55, cancel: 15, exists: 18, list: 12 })) {
     case 'reserve':
       return { cmd: 'reserve_now', connector: Number(rng.weighted({ 0: 25, 1: 35, 2: 35, 3: 5 })), id: rng.int(1, MAX_ID), ...token(rng), expiresInMs: expiresInMs(rng) };
     case 'cancel':
@@ -71,7 +71,7 @@ function command(rng: Prng): Command {
 
 function evseStep(rng: Prng): StepBody {
   const evse = rng.pick([1, 2] as const);
-  const event = rng.weighted<EvseEventName>({ Enabled: 10, Disabled: 6, SessionStarted: 10, SessionFinished: 12, TransactionStarted: 14, RaiseInoperative: 5, ClearInoperative: 8 });
+  const event = rng.weighted<EvseEventName>({ Enabled: 14, Disabled: 4, SessionStarted: 8, SessionFinished: 16, TransactionStarted: 12, RaiseInoperative: 3, ClearInoperative: 10 });
   if (event !== 'TransactionStarted') return { kind: 'evse', evse, event };
   return { kind: 'evse', evse, event, ...token(rng), ...(rng.chance(0.4) ? { reservationId: rng.int(1, MAX_ID) } : {}) };
 }
@@ -82,7 +82,7 @@ function overlapping(rng: Prng, downMs: number): Overlapping | undefined {
 }
 
 function body(rng: Prng): StepBody {
-  switch (rng.weighted({ call: 52, evse: 28, moduleKill: 3, moduleTerm: 2, brokerKill: 2, listener: 2, silent: 2, wait: 4 })) {
+  switch (rng.weighted({ call: 58, evse: 22, moduleKill: 3, moduleTerm: 2, brokerKill: 2, listener: 2, silent: 2, wait: 4 })) {
     case 'call':
       return { kind: 'call', caller: rng.pick(CALLERS), command: command(rng) };
     case 'evse':

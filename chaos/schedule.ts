@@ -41,7 +41,8 @@ export interface Schedule {
 
 const TOKENS = ['ALICE', 'alice', 'BOB', 'CAROL'];
 const PARENTS = ['FLEET-1', 'fleet-1', 'FLEET-2'];
-const MAX_ID = 10;
+// Few ids, so that cancels, replacements and transactions by reservation id often hit a held one.
+const MAX_ID = 6;
 const CHECKPOINT_EVERY = 12;
 
 function token(rng: Prng): { token: string; parent?: string } {
@@ -57,9 +58,9 @@ function expiresInMs(rng: Prng): number {
 }
 
 function command(rng: Prng): Command {
-  switch (rng.weighted({ reserve: 55, cancel: 15, exists: 18, list: 12 })) {
+  switch (rng.weighted({ reserve: 50, cancel: 20, exists: 18, list: 12 })) {
     case 'reserve':
-      return { cmd: 'reserve_now', connector: Number(rng.weighted({ 0: 25, 1: 35, 2: 35, 3: 5 })), id: rng.int(1, MAX_ID), ...token(rng), expiresInMs: expiresInMs(rng) };
+      return { cmd: 'reserve_now', connector: Number(rng.weighted({ 0: 35, 1: 30, 2: 30, 3: 5 })), id: rng.int(1, MAX_ID), ...token(rng), expiresInMs: expiresInMs(rng) };
     case 'cancel':
       return { cmd: 'cancel_reservation', id: rng.int(1, MAX_ID) };
     case 'exists':

@@ -227,4 +227,20 @@ describe('a standalone module (--everest)', () => {
     expect((await ends.waitFor(() => true, 10_000)).payload).toEqual({ msg_type: 'Var', data: { data: { reservation_id: 6, reason: 'Expired' } } });
     expect(await evses[0]?.nthCall(1)).toMatchObject({ cmd: 'reserve', args: { reservation_id: 5 } });
   });
+
+  it('sends ModuleReady again, once, when the manager starts a new run while it keeps running', async () => {
+    const prefix = uniquePrefix();
+    const modules = { [MODULE_ID]: reservationModule({ standalone: true }) };
+    const firstRun = await ManagerDouble.start(broker, { prefix, modules });
+    const module = await startModule(standalone(prefix));
+    await until(() => firstRun.globalReadyCount === 1, 'GlobalReady of the first run');
+    await firstRun.probe.close();
+
+    const secondRun = await ManagerDouble.start(broker, { prefix, modules });
+    await until(() => secondRun.globalReadyCount === 1, 'GlobalReady of the second run');
+    await module.waitForLog(logged('the EVerest manager started a new run'), 10_000);
+    await sleep(1000);
+    expect(firstRun.moduleReadies.map((r) => r.raw)).toEqual([MODULE_READY]);
+    expect(secondRun.moduleReadies.map((r) => r.raw)).toEqual([MODULE_READY]);
+  });
 });

@@ -1,6 +1,7 @@
 // Issue 14: the module under the EVerest manager (a double written from spec/everest-manager.md):
 // spawned from its module folder with the manager's environment, or standalone (--everest); config
 // over MQTT; ModuleReady once per run of the manager; nothing published before GlobalReady.
+import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +10,10 @@ import { writeModuleFolder } from '../../scripts/everest-module';
 import { type Broker, startBroker } from '../support/broker';
 import { EvseDouble } from '../support/evse-double';
 import { isoIn, reservation } from '../support/harness';
-import { ManagerDouble, type ManagedModule } from '../support/manager-double';
-import { type LogLine, type ModuleOptions, runModuleToExit, startModule, uniquePrefix } from '../support/module-process';
+import { ManagerDouble, type ManagedModule, type ManagerOptions } from '../support/manager-double';
+import { type LogLine, type ModuleOptions, REPO_ROOT, runModuleToExit, startModule, uniquePrefix } from '../support/module-process';
 import { type Collector, Probe } from '../support/probe';
-import { sleep } from '../support/teardown';
+import { sleep, track, trackChild } from '../support/teardown';
 
 const MODULE_ID = 'reservation';
 const MODULE_READY = '{"msg_type":"ModuleReady","data":true}';
@@ -47,6 +48,12 @@ function standalone(prefix: string, extra: Partial<ModuleOptions> = {}): ModuleO
   return { brokerUrl: broker.url, prefix, moduleId: MODULE_ID, args: ['--everest'], ...extra };
 }
 
+async function startManager(on: Broker, options: ManagerOptions): Promise<ManagerDouble> {
+  const manager = await ManagerDouble.start(on.url, options);
+  track('manager double', () => manager.close());
+  return manager;
+}
+
 async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(50)) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -65,7 +72,7 @@ describe('spawned by the manager from its module folder', () => {
   it('reaches GlobalReady and serves with the config and EVSE managers of the manager\'s answer', async () => {
     const prefix = uniquePrefix();
     const evses = [await EvseDouble.start(broker, prefix, 'evse_manager_1'), await EvseDouble.start(broker, prefix, 'evse_manager_2')];
-    const manager = await ManagerDouble.start(broker, {
+    const manager = await startManager(broker, {
       prefix,
       modules: {
         [MODULE_ID]: reservationModule({ configModule: { reserve_connector_zero_supported: true }, connections: { evse_manager: evses.map((e) => e.connection) } }),
@@ -102,7 +109,7 @@ describe('spawned by the manager from its module folder', () => {
   it('reads its entry from EV_CONF_FILE under a framework of 0.18 or older, and asks the manager for nothing', async () => {
     const prefix = uniquePrefix();
     const requests = await (await Probe.connect(broker.url, { prefix })).collect(`${prefix}config/request`);
-    const manager = await ManagerDouble.start(broker, { prefix, modules: { [MODULE_ID]: reservationModule() } });
+    const manager = await startManager(broker, { prefix, modules: { [MODULE_ID]: reservationModule() } });
     const file = path.join(tempDir(), 'config.yaml');
     writeFileSync(file, stringify({ active_modules: { [MODULE_ID]: { module: 'Reservation', config_module: { connectors: 3 } } } }));
     await startModule({ brokerUrl: broker.url, prefix, moduleId: MODULE_ID, bareArgs: true, exactEnv: true, env: managerEnv(prefix, { EV_CONF_FILE: file }) });
@@ -118,7 +125,7 @@ describe('spawned by the manager from its module folder', () => {
     const socket = path.join(dir, 'mqtt.sock');
     const socketBroker = await startBroker([`listener 0 ${socket}`]);
     const prefix = uniquePrefix();
-    const manager = await ManagerDouble.start(socketBroker, { prefix, modules: { [MODULE_ID]: reservationModule({ configModule: { connectors: 2 } }) } });
+    const manager = await startManager(socketBroker, { prefix, modules: { [MODULE_ID]: reservationModule({ configModule: { connectors: 2 } }) } });
     const env = { ...managerEnv(prefix, { EV_MQTT_BROKER_SOCKET_PATH: socket }) } as Record<string, string>;
     delete env.EV_MQTT_BROKER_HOST;
     delete env.EV_MQTT_BROKER_PORT;
@@ -140,7 +147,7 @@ describe('a standalone module (--everest)', () => {
     expect(seen[0]?.payload).toEqual({ msg_type: 'GetConfig', data: { type: 'Get', origin: MODULE_ID, request: { type: 'Module' } } });
     expect(seen[0]?.retain).toBe(false);
 
-    const manager = await ManagerDouble.start(broker, { prefix, modules: { [MODULE_ID]: reservationModule({ standalone: true, configModule: { connectors: 4 } }) } });
+    const manager = await startManager(broker, { prefix, modules: { [MODULE_ID]: reservationModule({ standalone: true, configModule: { connectors: 4 } }) } });
     await until(() => manager.globalReadyCount === 1, 'GlobalReady');
     await module.waitForLog(logged('GlobalReady'), 10_000);
     expect(module.lines().filter(logged('waiting for the EVerest manager'))).toHaveLength(1);
@@ -154,7 +161,7 @@ describe('a standalone module (--everest)', () => {
     ['a parameter of the wrong type', { connectors: 'two' }, '/connectors must be integer'],
   ])('stops start-up with exit 1 on a config answer with %s, naming it', async (_what, configModule, named) => {
     const prefix = uniquePrefix();
-    await ManagerDouble.start(broker, { prefix, modules: { [MODULE_ID]: reservationModule({ standalone: true, configModule }) } });
+    await startManager(broker, { prefix, modules: { [MODULE_ID]: reservationModule({ standalone: true, configModule }) } });
     const run = await runModuleToExit(standalone(prefix), 20_000);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("the EVerest manager's config");
@@ -164,7 +171,7 @@ describe('a standalone module (--everest)', () => {
   it('restarted under a running manager: no second ModuleReady, reservations held, and the end that fell due meanwhile sent once it knows the system is ready', async () => {
     const prefix = uniquePrefix();
     const file = path.join(tempDir(), 'reservations.json');
-    const manager = await ManagerDouble.start(broker, {
+    const manager = await startManager(broker, {
       prefix,
       modules: { [MODULE_ID]: reservationModule({ standalone: true, configModule: { connectors: 2, persistence_file: file } }) },
     });
@@ -204,7 +211,7 @@ describe('a standalone module (--everest)', () => {
       }),
     );
     const evses = [await EvseDouble.start(broker, prefix, 'evse_manager_1'), await EvseDouble.start(broker, prefix, 'evse_manager_2')];
-    const manager = await ManagerDouble.start(broker, {
+    const manager = await startManager(broker, {
       prefix,
       modules: {
         [MODULE_ID]: reservationModule({ standalone: true, configModule: { persistence_file: file }, connections: { evse_manager: evses.map((e) => e.connection) } }),
@@ -231,16 +238,35 @@ describe('a standalone module (--everest)', () => {
   it('sends ModuleReady again, once, when the manager starts a new run while it keeps running', async () => {
     const prefix = uniquePrefix();
     const modules = { [MODULE_ID]: reservationModule({ standalone: true }) };
-    const firstRun = await ManagerDouble.start(broker, { prefix, modules });
+    const firstRun = await startManager(broker, { prefix, modules });
     const module = await startModule(standalone(prefix));
     await until(() => firstRun.globalReadyCount === 1, 'GlobalReady of the first run');
-    await firstRun.probe.close();
+    await firstRun.close();
 
-    const secondRun = await ManagerDouble.start(broker, { prefix, modules });
+    const secondRun = await startManager(broker, { prefix, modules });
     await until(() => secondRun.globalReadyCount === 1, 'GlobalReady of the second run');
     await module.waitForLog(logged('the EVerest manager started a new run'), 10_000);
     await sleep(1000);
     expect(firstRun.moduleReadies.map((r) => r.raw)).toEqual([MODULE_READY]);
     expect(secondRun.moduleReadies.map((r) => r.raw)).toEqual([MODULE_READY]);
+  });
+
+  it('works with the manager double the README offers for trying it by hand (npm run manager-double)', async () => {
+    const prefix = uniquePrefix();
+    const double = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/manager-double.ts', 'examples/everest-standalone.yaml', '--mqtt-url', broker.url, '--prefix', prefix], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    trackChild(double);
+    track('manager-double script', () => void double.kill('SIGKILL'));
+    let printed = '';
+    double.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    await until(() => printed.includes('waiting for reservation'), 'the double to start', 30_000);
+    await startModule(standalone(prefix));
+    await until(() => printed.includes('GlobalReady (1)'), 'GlobalReady from the double');
+    const { probe } = await ocppProbe(prefix);
+    // examples/everest-standalone.yaml: two connectors, station-wide reservations allowed.
+    expect(await probe.invoke(MODULE_ID, 'reserve_now', { connector_id: 0, reservation: reservation(1) })).toBe('Accepted');
+    expect(await probe.invoke(MODULE_ID, 'reserve_now', { connector_id: 2, reservation: reservation(2) })).toBe('Accepted');
   });
 });

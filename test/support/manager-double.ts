@@ -1,13 +1,23 @@
-// A test double of the EVerest manager, written from spec/everest-manager.md: it publishes the
+// A double of the EVerest manager, written from spec/everest-manager.md: it publishes the
 // retained definition topics, answers config requests of the modules it knows, counts ModuleReady,
 // publishes GlobalReady once all modules are ready (and again for every later ModuleReady, as the
-// real one does), then clears the retained topics.
+// real one does), then clears the retained topics. Plain MQTT.js, no jest: `npm run manager-double`
+// runs it by hand too.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
 import { parse } from 'yaml';
-import type { Broker } from './broker';
-import { REPO_ROOT } from './module-process';
-import { type Collector, Probe, type ReceivedMessage } from './probe';
+
+const REPO_ROOT = path.join(__dirname, '..', '..');
+
+interface ReceivedMessage {
+  topic: string;
+  raw: Buffer;
+  payload: unknown;
+  receivedAt: number;
+}
 
 export interface ManagedModule {
   /** `module:` of the config entry, e.g. Reservation. */
@@ -38,34 +48,43 @@ export class ManagerDouble {
   readonly moduleReadies: Array<{ moduleId: string; raw: string; at: number }> = [];
   /** Times GlobalReady was published. */
   globalReadyCount = 0;
-  /** When each config answer went out, per module id. */
-  readonly answeredAt: Array<{ moduleId: string; at: number }> = [];
-  readonly configRequests: Collector;
   private readonly ready = new Set<string>();
 
   private constructor(
-    readonly probe: Probe,
+    private readonly client: MqttClient,
     private readonly options: ManagerOptions,
-    configRequests: Collector,
+    private readonly log: (line: string) => void,
   ) {
-    this.configRequests = configRequests;
     for (const [id, module] of Object.entries(options.modules)) if (module.alreadyReady) this.ready.add(id);
   }
 
-  static async start(broker: Broker, options: ManagerOptions): Promise<ManagerDouble> {
-    const probe = await Probe.connect(broker.url, { prefix: options.prefix, origin: 'manager' });
+  /** Connects to `url` (anonymously, MQTT 3.1.1, clean session, as the manager) and starts serving. */
+  static async start(url: string, options: ManagerOptions, log: (line: string) => void = () => undefined): Promise<ManagerDouble> {
+    const client = await mqtt.connectAsync(url, { clientId: `manager-double-${randomUUID().slice(0, 8)}`, protocolVersion: 4, clean: true, reconnectPeriod: 200 });
+    (client.stream as net.Socket).setNoDelay?.(true);
+    client.on('error', () => undefined);
+    const double = new ManagerDouble(client, options, log);
     const { prefix } = options;
     // As the manager: the definitions first, retained, before any module can ask.
     for (const [topic, data] of ManagerDouble.definitions(options)) {
-      await probe.publishRaw(`${prefix}${topic}`, JSON.stringify({ msg_type: 'GetConfigResponse', data }), 2, true);
+      await double.publish(`${prefix}${topic}`, JSON.stringify({ msg_type: 'GetConfigResponse', data }), 2, true);
     }
-    let double: ManagerDouble | undefined;
-    const pending: ReceivedMessage[] = [];
-    const requests = await probe.collect(`${prefix}config/request`, 2, (message) => (double ? void double.answer(message) : pending.push(message)));
-    double = new ManagerDouble(probe, options, requests);
-    await probe.collect(`${prefix}modules/+/ready`, 2, (message) => void double?.moduleReady(message));
-    for (const message of pending) await double.answer(message);
+    client.on('message', (topic, raw) => {
+      const message: ReceivedMessage = { topic, raw, payload: parseOrUndefined(raw), receivedAt: Date.now() };
+      if (topic === `${prefix}config/request`) void double.answer(message);
+      else if (topic.endsWith('/ready') && topic.startsWith(`${prefix}modules/`)) void double.moduleReady(message);
+    });
+    await client.subscribeAsync([`${prefix}config/request`, `${prefix}modules/+/ready`], { qos: 2 });
+    log(`manager double on ${url}, prefix ${prefix}: waiting for ${Object.keys(options.modules).join(', ')}`);
     return double;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+
+  private async publish(topic: string, payload: string, qos: 0 | 2, retain = false): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos, retain });
   }
 
   private static definitions(options: ManagerOptions): Array<[string, unknown]> {
@@ -129,13 +148,14 @@ export class ManagerDouble {
         },
       },
     };
-    this.answeredAt.push({ moduleId, at: Date.now() });
-    await this.probe.publishRaw(`${this.options.prefix}modules/${moduleId}/response`, JSON.stringify({ msg_type: 'GetConfigResponse', data: response }), 2);
+    this.log(`answered the config request of ${moduleId}`);
+    await this.publish(`${this.options.prefix}modules/${moduleId}/response`, JSON.stringify({ msg_type: 'GetConfigResponse', data: response }), 2);
   }
 
   private async moduleReady(message: ReceivedMessage): Promise<void> {
     const moduleId = message.topic.slice(`${this.options.prefix}modules/`.length, -'/ready'.length);
     this.moduleReadies.push({ moduleId, raw: message.raw.toString(), at: message.receivedAt });
+    this.log(`ModuleReady from ${moduleId}: ${message.raw.toString()}`);
     const payload = message.payload as { msg_type?: unknown; data?: unknown };
     if (payload.msg_type !== 'ModuleReady' || payload.data !== true) return;
     const allWereReady = this.allReady();
@@ -153,12 +173,37 @@ export class ManagerDouble {
     if (!this.allReady() || this.globalReadyCount > 0) return;
     await this.publishGlobalReady();
     if (!this.options.retainTopics) {
-      for (const topic of this.retainedTopics) await this.probe.publishRaw(topic, '', 0, true);
+      for (const topic of this.retainedTopics) await this.publish(topic, '', 0, true);
     }
   }
 
   private async publishGlobalReady(): Promise<void> {
     this.globalReadyCount++;
-    await this.probe.publishRaw(`${this.options.prefix}ready`, JSON.stringify({ msg_type: 'GlobalReady', data: true }), 2);
+    this.log(`GlobalReady (${this.globalReadyCount})`);
+    await this.publish(`${this.options.prefix}ready`, JSON.stringify({ msg_type: 'GlobalReady', data: true }), 2);
   }
+}
+
+function parseOrUndefined(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The modules of an EVerest config file's active_modules, as the double takes them. */
+export function modulesOfConfig(document: unknown): Record<string, ManagedModule> {
+  const active = (document as { active_modules?: Record<string, Record<string, unknown>> }).active_modules ?? {};
+  return Object.fromEntries(
+    Object.entries(active).map(([id, entry]) => [
+      id,
+      {
+        moduleName: String(entry.module),
+        ...(entry.config_module !== undefined ? { configModule: entry.config_module as Record<string, unknown> } : {}),
+        ...(entry.connections !== undefined ? { connections: entry.connections as ManagedModule['connections'] & object } : {}),
+        standalone: entry.standalone === true,
+      },
+    ]),
+  );
 }

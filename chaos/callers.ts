@@ -5,7 +5,6 @@
 // come late, after their call was given up, are still recorded: they tell the checker which it was.
 import { randomUUID } from 'node:crypto';
 import { isObject } from '../src/everest/envelope';
-import { MAIN_IMPL_ID } from '../src/everest/topics';
 import { Probe } from '../test/support/probe';
 import type { LogEvent, SentReserve } from './events';
 import type { Caller, Command } from './schedule';
@@ -17,13 +16,6 @@ const MAX_ATTEMPTS = 8;
 
 type Recorder = (event: LogEvent) => void;
 
-/** Where each command is served (the interface split moves the status commands to their own impl). */
-export const IMPL_OF: Readonly<{ [K in Command['cmd']]: string }> = {
-  reserve_now: MAIN_IMPL_ID,
-  cancel_reservation: MAIN_IMPL_ID,
-  exists_reservation: MAIN_IMPL_ID,
-  list_reservations: MAIN_IMPL_ID,
-};
 
 export function argsOf(command: Command, expiryTime: string): Record<string, unknown> {
   switch (command.cmd) {
@@ -72,7 +64,8 @@ export class CallerPeer {
       command.cmd === 'reserve_now'
         ? { connector: command.connector, id: command.id, token: command.token, ...(command.parent !== undefined ? { parent: command.parent } : {}), expiryTime, expiryMs }
         : undefined;
-    const topic = this.probe.cmdTopic(this.moduleId, command.cmd, IMPL_OF[command.cmd]);
+    // The implementation the module's manifest serves it under (main or status).
+    const topic = this.probe.cmdTopic(this.moduleId, command.cmd);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const id = randomUUID();
       const answered = new Promise<boolean>((resolve) => {

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clientId } from '../src/app';
-import { MAIN_IMPL_ID, varTopic } from '../src/everest/topics';
+import { varTopic } from '../src/everest/topics';
+import { implOfVar } from '../src/generated/manifest';
 import { type Broker, startBroker } from '../test/support/broker';
 import { EvseDouble } from '../test/support/evse-double';
 import { type ModuleOptions, type ModuleProcess, startModule, uniquePrefix } from '../test/support/module-process';
@@ -16,8 +17,6 @@ import { describeEvent, type LogEvent } from './events';
 import { EndListener } from './listener';
 import { CALLERS, type Caller, type Overlapping, type Schedule, type Step } from './schedule';
 
-/** reservation_end is published on this implementation (the interface split moves it to `status`). */
-export const END_IMPL_ID = MAIN_IMPL_ID;
 const MODULE_ID = 'reservation';
 /** After a restart or an outage: the module sends held ends 2 s after reconnecting; give it that and more. */
 const RECOVERY_QUIET_MS = 3500;
@@ -65,7 +64,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     const moduleClient = clientId(prefix, MODULE_ID);
     const listener = await EndListener.start(
       broker.url,
-      varTopic(prefix, MODULE_ID, END_IMPL_ID, 'reservation_end'),
+      varTopic(prefix, MODULE_ID, implOfVar.reservation_end as string, 'reservation_end'),
       `chaos-listener-${prefix.replace(/\W/g, '')}`,
       (end) => record({ k: 'end', t: now(), step: stepIndex, id: end.id, reason: end.reason }),
       (away) => record({ k: 'listener', t: now(), step: stepIndex, away }),
@@ -84,7 +83,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       configModule: { persistence_file: path.join(dir, 'reservations.json'), reserve_connector_zero_supported: true, evse_manager_call_timeout_ms: 1000 },
       connections: { evse_manager: evse.map((e) => e.connection) },
       env: { LOG_LEVEL: 'info' },
-      ...(options.mainJs !== undefined ? { mainJs: options.mainJs } : {}),
+      ...(options.mainJs !== undefined ? { entry: options.mainJs } : {}),
     };
     let expectingExit = false;
     let module = undefined as unknown as ModuleProcess;

@@ -15,7 +15,17 @@ import { CallerPeer } from './callers';
 import { Checker, type Failure } from './checker';
 import { describeEvent, type LogEvent } from './events';
 import { EndListener } from './listener';
-import { CALLERS, type Caller, type Overlapping, type Schedule, type Step } from './schedule';
+import { CALLERS, type Caller, type EvseEventName, type Overlapping, type Schedule, type Step } from './schedule';
+
+/** How an EVSE-manager double says each event (TransactionStarted carries a token, see execute). */
+const PUBLISH: Readonly<Record<Exclude<EvseEventName, 'TransactionStarted'>, (evse: EvseDouble) => Promise<void>>> = {
+  Enabled: (evse) => evse.enabled(),
+  Disabled: (evse) => evse.disabled(),
+  SessionStarted: (evse) => evse.sessionStarted(),
+  SessionFinished: (evse) => evse.sessionFinished(),
+  RaiseInoperative: (evse) => evse.raiseInoperative(),
+  ClearInoperative: (evse) => evse.clearInoperative(),
+};
 
 const MODULE_ID = 'reservation';
 /** After a restart or an outage: the module sends held ends 2 s after reconnecting; give it that and more. */
@@ -140,29 +150,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
           const double = evse[step.evse - 1] as EvseDouble;
           const t0 = now();
           const tx = step.event === 'TransactionStarted' ? { token: step.token as string, ...(step.parent !== undefined ? { parent: step.parent } : {}), ...(step.reservationId !== undefined ? { reservationId: step.reservationId } : {}) } : undefined;
-          switch (step.event) {
-            case 'Enabled':
-              await double.enabled();
-              break;
-            case 'Disabled':
-              await double.disabled();
-              break;
-            case 'SessionStarted':
-              await double.sessionStarted();
-              break;
-            case 'SessionFinished':
-              await double.sessionFinished();
-              break;
-            case 'RaiseInoperative':
-              await double.raiseInoperative();
-              break;
-            case 'ClearInoperative':
-              await double.clearInoperative();
-              break;
-            case 'TransactionStarted':
-              await double.transactionStarted({ token: tx?.token as string, ...(tx?.parent !== undefined ? { parentToken: tx.parent } : {}), ...(tx?.reservationId !== undefined ? { reservationId: tx.reservationId } : {}) });
-              break;
-          }
+          await (tx ? double.transactionStarted({ token: tx.token, ...(tx.parent !== undefined ? { parentToken: tx.parent } : {}), ...(tx.reservationId !== undefined ? { reservationId: tx.reservationId } : {}) }) : PUBLISH[step.event as Exclude<EvseEventName, 'TransactionStarted'>](double));
           record({ k: 'evse', t0, t: now(), step: stepIndex, evse: step.evse, event: step.event, ...(tx ? { tx } : {}) });
           return;
         }

@@ -14,7 +14,7 @@ const SECONDS = 30;
 
 describe('chaos runner against a broken stand-in', () => {
   const defect = process.env.CHAOS_DEFECT;
-  beforeAll(() => {
+  beforeEach(() => {
     process.env.CHAOS_DEFECT = 'double-end'; // read by the stand-in, which inherits the environment
   });
   afterAll(() => {
@@ -40,4 +40,20 @@ describe('chaos runner against a broken stand-in', () => {
     const real = await runSchedule(shrunk);
     expect({ ok: real.ok, failure: real.failure }).toEqual({ ok: true });
   }, 300_000);
+
+  it('fails when the stand-in answers reserve_now before the reservation is on disk and is killed just after', async () => {
+    process.env.CHAOS_DEFECT = 'early-answer';
+    const schedule: Schedule = {
+      seed: 0,
+      seconds: 0,
+      steps: [
+        { kind: 'call', caller: 'ocpp', command: { cmd: 'reserve_now', connector: 1, id: 1, token: 'ALICE', expiresInMs: 600_000 }, gapMs: 0 },
+        { kind: 'module-crash', signal: 'SIGKILL', downMs: 0, gapMs: 0 },
+        { kind: 'checkpoint', gapMs: 0 },
+      ],
+    };
+    const broken = await runSchedule(schedule, { mainJs: STAND_IN });
+    expect(broken.failure?.message).toMatch(/list_reservations .* answered \[\]; the model predicts \[\{"reservation_id":1/);
+    expect((await runSchedule(schedule)).ok).toBe(true);
+  }, 120_000);
 });

@@ -21,11 +21,18 @@ const BROKER_LOSS_MS = 3000;
 const DUPLICATE_MS = 3000;
 const CLOCK_SLACK_MS = 5;
 const MAX_WORLDS = 5000;
+/**
+ * An answer to a call in flight at a crash comes within this long, if at all (in transit, or
+ * replayed once the broker is back): after it, which way the call went no longer needs keeping
+ * apart from the state it left, and worlds that differ only in it merge.
+ */
+const LATE_ANSWER_MS = 20_000;
 
 interface Attempt {
   sent: Extract<LogEvent, { k: 'sent' }>;
-  state: 'pending' | 'answered' | 'forked' | 'not-applied';
+  state: 'pending' | 'answered' | 'forked' | 'settled' | 'not-applied';
   answer?: string;
+  forkedMs?: number;
 }
 
 interface Received {
@@ -118,6 +125,7 @@ export class Checker {
         this.listenerAwaySince = e.away ? e.t : undefined;
         return;
       case 'checkpoint':
+        this.settleForks(e.t);
         this.update(e, (w) => w.expire(e.t, e.t, EXPIRY_LATE_MS, index));
         return this.matchEnds(e);
       case 'failure':
@@ -131,6 +139,7 @@ export class Checker {
     if (!attempt) return;
     const { sent } = attempt;
     const observed = e.error !== undefined ? `error ${e.error}` : sortedList(e.retval);
+    if (attempt.state === 'settled') return; // long after its crash: nothing left to decide by it
     if (attempt.state === 'answered') {
       if (attempt.answer !== observed) this.fail(e, `${sent.command.cmd} (attempt ${e.attempt}) answered twice, differently: ${attempt.answer} then ${observed}`);
       return;
@@ -203,6 +212,7 @@ export class Checker {
     for (const attempt of this.attempts.values()) {
       if (attempt.state !== 'pending') continue;
       attempt.state = 'forked';
+      attempt.forkedMs = e.t;
       if (READ_ONLY.has(attempt.sent.command.cmd)) continue;
       const id = attempt.sent.attempt;
       this.update(e, (w) => {
@@ -217,6 +227,25 @@ export class Checker {
         return [skipped, ...applied];
       });
     }
+  }
+
+  private settleForks(nowMs: number): void {
+    const settled: string[] = [];
+    for (const [id, attempt] of this.attempts) {
+      if (attempt.state === 'forked' && (attempt.forkedMs ?? 0) < nowMs - LATE_ANSWER_MS) {
+        attempt.state = 'settled';
+        settled.push(id);
+      }
+      // Nothing more can happen to a call long answered or given up: forget it.
+      if ((attempt.state === 'answered' || attempt.state === 'not-applied') && attempt.sent.t < nowMs - 2 * LATE_ANSWER_MS) this.attempts.delete(id);
+    }
+    if (settled.length === 0) return;
+    const merged = new Map<string, World>();
+    for (const w of this.worlds) {
+      for (const id of settled) w.choices.delete(id);
+      if (!merged.has(w.key())) merged.set(w.key(), w);
+    }
+    this.worlds = [...merged.values()];
   }
 
   /**

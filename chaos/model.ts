@@ -83,7 +83,8 @@ export class World {
   /** Two worlds with the same key behave the same from now on and explain the same observations. */
   key(): string {
     const held = [...this.held.values()].sort((a, b) => a.order - b.order).map((r) => [r.id, r.connector, r.token, r.parent ?? null, r.expiryTime]);
-    const ends = this.ends.map((e) => `${e.id}:${e.reason}`);
+    // Per reservation id in order: the order between ids does not matter to what was observed.
+    const ends = this.ends.map((e) => `${e.id}:${e.reason}`).sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]));
     return JSON.stringify([this.connectors.slice(1), held, ends, [...this.choices].sort()]);
   }
 

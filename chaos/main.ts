@@ -9,6 +9,7 @@ import { randomSeed } from './prng';
 import { type RunOptions, type RunResult, runSchedule } from './runner';
 import { describeStep, generateSchedule, type Schedule } from './schedule';
 import { shrink } from './shrink';
+import { cleanup } from '../test/support/teardown';
 
 export const DEFAULT_SECONDS = 75;
 
@@ -86,11 +87,17 @@ if (require.main === module) {
     ...(mainJs ? { mainJs: path.resolve(mainJs) } : {}),
     print: (line) => console.log(line),
     progress: (line) => console.log(`chaos: ${line}`),
-  }).then(
-    ({ result }) => process.exit(result.ok ? 0 : 1),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(2);
-    },
-  );
+  })
+    // Outside jest nothing runs the harness's cleanups (brokers' folders): run them here.
+    .then(async (outcome) => {
+      await cleanup('file').catch(() => undefined);
+      return outcome;
+    })
+    .then(
+      ({ result }) => process.exit(result.ok ? 0 : 1),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(2);
+      },
+    );
 }

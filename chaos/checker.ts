@@ -3,23 +3,12 @@
 // of a command, an EVSE event's ends not yet on disk at a SIGKILL), the checker keeps every
 // possible world and lets later observations (answers, lists, reservation_end events) rule
 // worlds out. A run fails when no world explains what was seen.
-import { type Crash, describeEvent, type LogEvent } from './events';
+import { EndLedger, EXPIRY_LATE_MS } from './ends';
+import { describeEvent, type LogEvent } from './events';
 import { type ModelEnd, World } from './model';
 
-/** The module ends a reservation within a second of its expiry_time (spec); one more for a loaded machine. */
-export const EXPIRY_LATE_MS = 2000;
-/** An end may still be on its way this long after it became due, at a checkpoint. */
-const PENDING_MS = 2500;
 /** A SIGKILL may leave an EVSE event's ends unwritten (the state file is written just after) if they were this recent. */
 const UNPERSISTED_MS = 3000;
-/** reservation_end events the broker held when SIGKILLed (a broker without a disk write of them) are lost: this recent ones. */
-const BROKER_LOSS_MS = 3000;
-/**
- * A copy received this shortly before a SIGKILL of the module or the broker may come again:
- * the module had not yet recorded the broker's confirmation, or the broker its delivery.
- */
-const DUPLICATE_MS = 3000;
-const CLOCK_SLACK_MS = 5;
 const MAX_WORLDS = 5000;
 /**
  * An answer to a call in flight at a crash comes within this long, if at all (in transit, or
@@ -33,12 +22,6 @@ interface Attempt {
   state: 'pending' | 'answered' | 'forked' | 'settled' | 'not-applied';
   answer?: string;
   forkedMs?: number;
-}
-
-interface Received {
-  id: number;
-  reason: string;
-  t: number;
 }
 
 export interface Failure {
@@ -57,14 +40,11 @@ export class Checker {
   worlds: World[] = [new World()];
   failure: Failure | undefined;
   private readonly attempts = new Map<string, Attempt>();
-  private readonly received: Received[] = [];
-  private readonly crashes: Array<{ what: Crash; t: number; listenerAwaySince: number | undefined }> = [];
-  private listenerAwaySince: number | undefined;
+  private readonly ends = new EndLedger();
   private moduleUp = true;
   private consumed = 0;
   /** Counts for the report. */
   readonly stats = { accepted: 0, reserveAnswers: {} as Record<string, number>, duplicatesExcused: 0, lossesExcused: 0, maxWorlds: 1 };
-  private readonly excused = { duplicates: new Set<string>(), losses: new Set<string>() };
 
   constructor(startMs: number) {
     (this.worlds[0] as World).upSinceMs = startMs;
@@ -100,7 +80,7 @@ export class Checker {
         this.update(e, (w) => w.expire(e.t0, e.t, EXPIRY_LATE_MS, index).flatMap((x) => x.connectorEvent(e.evse, e.event, e.tx, e.t0, index)));
         return;
       case 'crash':
-        this.crashes.push({ what: e.what, t: e.t, listenerAwaySince: this.listenerAwaySince });
+        this.ends.crash(e.what, e.t);
         this.update(e, (w) => w.expire(e.t, e.t, EXPIRY_LATE_MS, index));
         this.forkPending(e, index);
         if (e.what === 'module-kill') this.update(e, (w) => this.unpersisted(w, e.t));
@@ -119,10 +99,10 @@ export class Checker {
         this.forkPending(e, index);
         return;
       case 'end':
-        this.received.push({ id: e.id, reason: e.reason, t: e.t });
+        this.ends.receive(e.id, e.reason, e.t);
         return;
       case 'listener':
-        this.listenerAwaySince = e.away ? e.t : undefined;
+        this.ends.listener(e.away, e.t);
         return;
       case 'checkpoint':
         this.settleForks(e.t);
@@ -256,7 +236,7 @@ export class Checker {
   private unpersisted(world: World, killedMs: number): World[] {
     const groups = new Map<number, ModelEnd[]>();
     for (const end of world.ends) {
-      if (end.cause !== 'evse' || end.atMs < killedMs - UNPERSISTED_MS || this.seen(world, end, killedMs)) continue;
+      if (end.cause !== 'evse' || end.atMs < killedMs - UNPERSISTED_MS || this.ends.seen(world, end, killedMs)) continue;
       const group = groups.get(end.input) ?? [];
       group.push(end);
       groups.set(end.input, group);
@@ -272,68 +252,17 @@ export class Checker {
     return worlds;
   }
 
-  /** Whether the listener had received this end (the k-th of its reservation id) by `byMs`. */
-  private seen(world: World, end: ModelEnd, byMs: number): boolean {
-    const k = world.ends.filter((x) => x.id === end.id).indexOf(end) + 1;
-    return this.received.filter((r) => r.id === end.id && r.t <= byMs).length >= k;
-  }
-
   /** Every world's ends against those received; worlds that cannot explain them are dropped. */
   private matchEnds(e: Extract<LogEvent, { k: 'checkpoint' }>): void {
     const problems: string[] = [];
     this.worlds = this.worlds.filter((w) => {
-      const problem = this.endsProblem(w, e.t, e.final);
+      const problem = this.ends.problem(w, e.t, e.final);
       if (problem) problems.push(problem);
       return problem === undefined;
     });
+    this.stats.duplicatesExcused = this.ends.duplicatesExcused;
+    this.stats.lossesExcused = this.ends.lossesExcused;
     if (this.worlds.length === 0) this.fail(e, `reservation_end events do not match the model: ${problems[0]}`);
-  }
-
-  private endsProblem(world: World, cutoff: number, final: boolean): string | undefined {
-    const ids = new Set([...world.ends.map((x) => x.id), ...this.received.map((r) => r.id)]);
-    for (const id of ids) {
-      const expected = world.ends.filter((x) => x.id === id);
-      const got = this.received.filter((r) => r.id === id && r.t <= cutoff);
-      let j = 0;
-      for (let i = 0; i < expected.length; i++) {
-        const end = expected[i] as ModelEnd;
-        const copy = got[j];
-        if (copy && copy.reason === end.reason) {
-          if (end.reason === 'Expired' && copy.t < end.reservation.expiryMs - CLOCK_SLACK_MS) {
-            return `reservation ${id} ended Expired at ${new Date(copy.t).toISOString()}, before its expiry_time ${end.reservation.expiryTime}`;
-          }
-          j++;
-          const nextExpected = expected[i + 1];
-          while (got[j] && got[j]?.reason === end.reason && nextExpected?.reason !== end.reason && this.duplicateExcused(copy.t, (got[j] as Received).t)) j++;
-          continue;
-        }
-        if (this.lossExcused(end) || (!final && end.atMs > cutoff - PENDING_MS) || (final && end.atMs > cutoff - EXPIRY_LATE_MS)) continue;
-        const history = got.map((r) => `${r.reason}@${new Date(r.t).toISOString().slice(11, 23)}`).join(', ') || 'none';
-        return `reservation ${id}: expected end ${i + 1} to be ${end.reason} (due ${new Date(end.atMs).toISOString().slice(11, 23)}), received ${copy ? copy.reason : 'nothing'} (all received for it: ${history})`;
-      }
-      if (j < got.length) {
-        const extra = got[j] as Received;
-        const what = expected.length === 0 ? 'never accepted/ended in the model' : `ended ${expected.map((x) => x.reason).join(', ')} in the model`;
-        return `reservation ${id}: unexpected reservation_end ${extra.reason} at ${new Date(extra.t).toISOString().slice(11, 23)} (${what}; an end twice?)`;
-      }
-    }
-    return undefined;
-  }
-
-  private duplicateExcused(firstMs: number, againMs: number): boolean {
-    const excused = this.crashes.some((c) => c.what !== 'module-term' && firstMs >= c.t - DUPLICATE_MS && firstMs <= c.t + 1000 && againMs > c.t);
-    if (excused) this.excused.duplicates.add(`${firstMs}/${againMs}`);
-    this.stats.duplicatesExcused = this.excused.duplicates.size;
-    return excused;
-  }
-
-  private lossExcused(end: ModelEnd): boolean {
-    const excused = this.crashes.some(
-      (c) => c.what === 'broker-kill' && end.atMs <= c.t + 500 && (end.atMs >= c.t - BROKER_LOSS_MS || (c.listenerAwaySince !== undefined && end.atMs >= c.listenerAwaySince - 500)),
-    );
-    if (excused) this.excused.losses.add(`${end.id}:${end.reason}@${end.atMs}`);
-    this.stats.lossesExcused = this.excused.losses.size;
-    return excused;
   }
 
   /** Replaces every world by what `step` makes of it, without duplicates. */

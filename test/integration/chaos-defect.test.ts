@@ -24,7 +24,7 @@ describe('chaos runner against a broken stand-in', () => {
 
   it('fails with a seed that repeats the schedule, and a shrunk schedule that still fails', async () => {
     const lines: string[] = [];
-    const outcome = await chaos({ seed: SEED, seconds: SECONDS, mainJs: STAND_IN, shrinkSeconds: 45, print: (line) => lines.push(line) });
+    const outcome = await chaos({ seed: SEED, seconds: SECONDS, mainJs: STAND_IN, shrinkSeconds: 30, print: (line) => lines.push(line) });
     console.log(lines.join('\n'));
     expect(outcome.result.ok).toBe(false);
     expect(outcome.result.failure?.message).toMatch(/unexpected reservation_end .* an end twice/);

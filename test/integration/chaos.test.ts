@@ -6,7 +6,7 @@ import { chaos } from '../../chaos/main';
 import { randomSeed } from '../../chaos/prng';
 import { generateSchedule } from '../../chaos/schedule';
 
-const SECONDS = 40;
+const SECONDS = 30;
 const FIXED_SEED = 4;
 const randomRunSeed = randomSeed();
 

@@ -5,7 +5,7 @@ import type { ConnectorChange, DomainEvent } from './domain/types';
 import { encodeModuleReady } from './everest/envelope';
 import { CmdError } from './everest/errors';
 import { readyTopic, snapshotTopic, statusTopic, varTopic } from './everest/topics';
-import { interfaces, types } from './generated/schemas';
+import { interfaceValidators, typeValidators } from './generated/validators';
 import type { Logger } from './log';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
@@ -20,7 +20,7 @@ import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
 import { processDiagnostics, SnapshotPublisher } from './module/snapshot';
 import { Persister } from './persistence/persister';
 import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
-import { createAjv, InterfaceValidator } from './schema/validate';
+import { InterfaceValidator } from './schema/validate';
 
 export const IMPL_ID = 'main';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -45,8 +45,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     reservationsEnabled: config.values.reservations_enabled,
     connectorZeroSupported: config.values.reserve_connector_zero_supported,
   });
-  const ajv = createAjv();
-  const evseValidator = new InterfaceValidator(interfaces.evse_manager, ajv);
+  const evseValidator = new InterfaceValidator(interfaceValidators.evse_manager);
   const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
   let connection: MqttConnection | undefined;
   let provider: CommandProvider | undefined;
@@ -118,19 +117,19 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         evseManagers: config.evseManagers,
         subscribe: (topic, qos, handler) => open.subscribe(topic, qos, handler),
         validator: evseValidator,
-        validateRaisedError: ajv.compile(types.evse_manager?.RaisedError ?? {}),
+        validateRaisedError: typeValidators.evse_manager.RaisedError,
         onChange: (connectorId: number, change: ConnectorChange) => void afterChange(book.connectorChanged(connectorId, change)),
         log: log.child({ component: 'evse' }),
       });
       if (persistenceFile) {
         // Held again before the first command can arrive; a file that cannot be written stops start-up.
-        const events = restoreState(persistenceFile, book, outbox, ajv, clock.now(), log.child({ component: 'persistence' }));
+        const events = restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' }));
         void afterChange(events);
         saveState();
       }
       provider = new CommandProvider(
         open,
-        new InterfaceValidator(interfaces.reservation, ajv),
+        new InterfaceValidator(interfaceValidators.reservation),
         commands as unknown as Record<string, CommandHandler>,
         { prefix, moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
         log.child({ component: 'provider' }),

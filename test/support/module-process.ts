@@ -45,6 +45,8 @@ export interface ModuleOptions {
   /** Extra command-line arguments, after the generated ones. */
   args?: string[];
   env?: Record<string, string | undefined>;
+  /** The script node runs instead of MAIN_JS (e.g. the bundle, copied elsewhere); cwd is then its folder. */
+  entry?: string;
   /** Wait for ModuleReady (default true). */
   waitReady?: boolean;
   readyTimeoutMs?: number;
@@ -76,8 +78,8 @@ export function uniquePrefix(): string {
   return process.env.TEST_MQTT_URL === undefined ? unique : `everest/${unique}`;
 }
 
-function requireBuild(): void {
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` before the integration tests`);
+function requireBuild(entry = MAIN_JS): void {
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` (or \`npm run bundle\`) before the integration tests`);
 }
 
 interface Prepared {
@@ -90,7 +92,7 @@ interface Prepared {
 }
 
 function prepare(options: ModuleOptions): Prepared {
-  requireBuild();
+  requireBuild(options.entry);
   const moduleId = options.moduleId ?? 'reservation';
   const prefix = options.prefix ?? uniquePrefix();
   let dir: string | undefined;
@@ -187,7 +189,11 @@ export async function startModule(options: ModuleOptions): Promise<ModuleProcess
   const readyTopic = `${prepared.prefix}modules/${prepared.moduleId}/ready`;
   const readyWatch = waitReady ? await listenForReady(options.brokerUrl as string, readyTopic) : undefined;
 
-  const child = spawn(process.execPath, [MAIN_JS, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.entry ?? MAIN_JS, ...prepared.args], {
+    cwd: options.entry === undefined ? REPO_ROOT : path.dirname(options.entry),
+    env: prepared.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   trackChild(child);
   const exited = exitPromise(child);
   const logLines: LogLine[] = [];
@@ -316,7 +322,11 @@ export interface RunResult extends Exit {
 /** Runs the module until it exits by itself (start-up errors); SIGKILLs it after timeoutMs. */
 export async function runModuleToExit(options: ModuleOptions, timeoutMs = 15_000): Promise<RunResult> {
   const prepared = prepare(options);
-  const child = spawn(process.execPath, [MAIN_JS, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.entry ?? MAIN_JS, ...prepared.args], {
+    cwd: options.entry === undefined ? REPO_ROOT : path.dirname(options.entry),
+    env: prepared.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   trackChild(child);
   const untrack = track(`module run ${prepared.moduleId}`, () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

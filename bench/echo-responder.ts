@@ -5,7 +5,7 @@
 // reservation_end-sized var at QoS 2 before answering, as the module does.
 import type net from 'node:net';
 import mqtt from 'mqtt';
-import { cmdTopic, MAIN_IMPL_ID, varTopic } from '../src/everest/topics';
+import { cmdTopic, MAIN_IMPL_ID, STATUS_IMPL_ID, varTopic } from '../src/everest/topics';
 
 const [url, prefix, moduleId, mode = 'bare'] = process.argv.slice(2);
 if (url === undefined || prefix === undefined || moduleId === undefined || !['bare', 'events'].includes(mode)) {
@@ -13,7 +13,7 @@ if (url === undefined || prefix === undefined || moduleId === undefined || !['ba
   process.exit(2);
 }
 const withEvents = mode === 'events';
-const endTopic = varTopic(prefix, moduleId, MAIN_IMPL_ID, 'reservation_end');
+const endTopic = varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end');
 
 const client = mqtt.connect(url, { clientId: `bench-echo-${mode}-${process.pid}`, protocolVersion: 4, clean: true, keepalive: 10 });
 client.on('connect', () => (client.stream as net.Socket).setNoDelay?.(true));

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
-import { MAIN_IMPL_ID, varTopic } from '../src/everest/topics';
+import { STATUS_IMPL_ID, varTopic } from '../src/everest/topics';
 import { MQTT_KEEPALIVE_S } from '../src/mqtt/connection';
 import { type Broker, startBroker } from '../test/support/broker';
 import { cleanup, trackChild } from '../test/support/teardown';
@@ -291,7 +291,7 @@ async function scale(broker: Broker, prefix: string, moduleProc: Process): Promi
   const caller = await BenchCaller.connect(broker.url, prefix, 'bench-scale', 2);
   const ends = await mqtt.connectAsync(broker.url, { clientId: `bench-ends-${process.pid}`, protocolVersion: 4 });
   (ends.stream as net.Socket).setNoDelay?.(true);
-  await ends.subscribeAsync(varTopic(prefix, MODULE_ID, MAIN_IMPL_ID, 'reservation_end'), { qos: 2 });
+  await ends.subscribeAsync(varTopic(prefix, MODULE_ID, STATUS_IMPL_ID, 'reservation_end'), { qos: 2 });
   let endCount = 0;
   let lastEndAt = 0n;
   ends.on('message', () => {

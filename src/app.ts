@@ -2,15 +2,15 @@
 import type { ModuleConfig } from './config/load';
 import { ReservationBook } from './domain/reservation-book';
 import type { ConnectorChange, DomainEvent } from './domain/types';
-import { encodeModuleReady } from './everest/envelope';
 import { CmdError } from './everest/errors';
-import { readyTopic, snapshotTopic, statusTopic, varTopic } from './everest/topics';
+import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
 import { interfaceValidators, typeValidators } from './generated/validators';
 import type { Logger } from './log';
+import { SystemReadiness } from './manager/readiness';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
-import { createCommands, toWire } from './module/commands';
+import { createCommands, createStatusCommands, toWire } from './module/commands';
 import { createEvseNotifier } from './module/evse-notifier';
 import { watchEvseManagers } from './module/evse-watcher';
 import { EndOutbox } from './module/outbox';
@@ -22,7 +22,6 @@ import { Persister } from './persistence/persister';
 import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
 import { InterfaceValidator } from './schema/validate';
 
-export const IMPL_ID = 'main';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -30,6 +29,8 @@ export interface ModuleDeps {
   config: ModuleConfig;
   log: Logger;
   clock?: Clock;
+  /** Under the EVerest manager: false when it already runs and counted this module (default true). */
+  sendModuleReady?: boolean;
 }
 
 export interface ReservationModule {
@@ -38,8 +39,9 @@ export interface ReservationModule {
   stop(): Promise<void>;
 }
 
-export function createReservationModule({ config, log, clock = systemClock }: ModuleDeps): ReservationModule {
+export function createReservationModule({ config, log, clock = systemClock, sendModuleReady = true }: ModuleDeps): ReservationModule {
   const { prefix, moduleId } = config;
+  const readiness = new SystemReadiness({ prefix, moduleId, underManager: config.underManager, sendModuleReady }, log.child({ component: 'manager' }));
   const book = new ReservationBook({
     connectorCount: config.connectorCount,
     reservationsEnabled: config.values.reservations_enabled,
@@ -48,7 +50,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   const evseValidator = new InterfaceValidator(interfaceValidators.evse_manager);
   const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
   let connection: MqttConnection | undefined;
-  let provider: CommandProvider | undefined;
+  let providers: CommandProvider[] = [];
   let caller: CommandCaller | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -59,22 +61,27 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
   const outbox = new EndOutbox(
     publish,
-    varTopic(prefix, moduleId, IMPL_ID, 'reservation_end'),
+    varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end'),
     () => persister.flush(),
-    () => connection?.connected === true,
+    // Under the manager no var goes out before GlobalReady (spec/everest-manager.md §3).
+    () => connection?.connected === true && readiness.isReady,
     log.child({ component: 'events' }),
   );
+  readiness.onReady(() => outbox.deliverAll());
   const evseNotifier = createEvseNotifier(
     config.evseManagers,
+    // Calls that fall due before GlobalReady wait for it, in order.
     (evseModuleId, implId, cmd, args) =>
-      caller ? caller.call(evseModuleId, implId, cmd, args) : Promise.resolve({ ok: false, error: new CmdError('NotReady', 'not connected to the broker') }),
+      readiness
+        .whenReady()
+        .then(() => (caller ? caller.call(evseModuleId, implId, cmd, args) : { ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') })),
     evseValidator,
     log.child({ component: 'evse' }),
   );
   const publisher = new EventPublisher(outbox, log.child({ component: 'events' }), evseNotifier);
   const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, () => clock.now(), () =>
     processDiagnostics({
-      commands_in_flight: provider?.commandsInFlight ?? 0,
+      commands_in_flight: providers.reduce((sum, provider) => sum + provider.commandsInFlight, 0),
       pending_evse_calls: caller?.pendingCount ?? 0,
       undelivered_ends: outbox.size,
     }),
@@ -87,7 +94,11 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     return persister.flush();
   };
   const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => void afterChange(book.expireDue(nowMs)));
-  const commands = createCommands(book, clock, afterChange, log.child({ component: 'commands' }));
+  const commandLog = log.child({ component: 'commands' });
+  const commandTables = [
+    { implId: MAIN_IMPL_ID, iface: interfaceValidators.reservation, handlers: createCommands(book, clock, afterChange, commandLog) },
+    { implId: STATUS_IMPL_ID, iface: interfaceValidators.reservation_status, handlers: createStatusCommands(book) },
+  ];
 
   return {
     async start() {
@@ -127,21 +138,24 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         void afterChange(events);
         saveState();
       }
-      provider = new CommandProvider(
-        open,
-        new InterfaceValidator(interfaceValidators.reservation),
-        commands as unknown as Record<string, CommandHandler>,
-        { prefix, moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
-        log.child({ component: 'provider' }),
+      providers = commandTables.map(
+        ({ implId, iface, handlers }) =>
+          new CommandProvider(
+            open,
+            new InterfaceValidator(iface),
+            handlers as unknown as Record<string, CommandHandler>,
+            { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES },
+            log.child({ component: 'provider', impl_id: implId }),
+          ),
       );
-      await provider.start();
+      await Promise.all(providers.map((provider) => provider.start()));
       await snapshot.publishNow();
-      await open.publish(readyTopic(prefix, moduleId), encodeModuleReady(), 1);
+      await readiness.announce(open);
       log.info({ module_id: moduleId, prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {
-        await provider?.stop(SHUTDOWN_GRACE_MS);
+        await Promise.all(providers.map((provider) => provider.stop(SHUTDOWN_GRACE_MS)));
         scheduler.stop();
         snapshot.stop();
         outbox.stop();

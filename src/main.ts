@@ -5,7 +5,7 @@ import { createReservationModule } from './app';
 import { parseCli, USAGE } from './config/cli';
 import { ConfigError, loadConfig, type ModuleConfig } from './config/load';
 import { type EmbeddedBroker, isListening, startEmbeddedBroker } from './embedded-broker';
-import { createLogger } from './log';
+import { chooseLogFormat, createLogger } from './log';
 
 async function main(): Promise<void> {
   let config: ModuleConfig;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     console.error(`reservation: ${message}`);
     process.exit(1);
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, chooseLogFormat(config.logFormat, process.stdout.isTTY));
   let embedded: EmbeddedBroker | undefined;
   if (!config.mqtt.urlGiven) {
     const { hostname, port } = new URL(config.mqtt.url);

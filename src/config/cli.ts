@@ -23,7 +23,8 @@ export const USAGE = `usage: node dist/main.js [--config <file>] [--module <modu
   --connect-timeout  seconds to wait for the broker at start-up before giving up (default 30)
   --mqtt-ca, --mqtt-cert, --mqtt-key
                      PEM files for mqtts:// (env MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE)
-env LOG_LEVEL: fatal, error, warn, info (default), debug, trace or silent`;
+env LOG_LEVEL: fatal, error, warn, info (default), debug, trace or silent
+env LOG_FORMAT: json or pretty (default: pretty when stdout is a terminal, JSON lines otherwise)`;
 
 export function parseCli(argv: string[]): CliOptions {
   const { values } = parseArgs({

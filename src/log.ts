@@ -9,6 +9,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/** LOG_FORMAT's value, checked; a wrong one is added to `problems`. */
+export function logFormatSetting(value: string | undefined, problems: string[]): LogFormat | undefined {
+  if (value === undefined) return undefined;
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  problems.push(`LOG_FORMAT ${JSON.stringify(value)} is not one of ${LOG_FORMATS.join(', ')}`);
+  return undefined;
+}
+
 /** LOG_FORMAT if set, else pretty on a terminal and JSON anywhere else. */
 export function chooseLogFormat(forced: LogFormat | undefined, isTty: boolean | undefined): LogFormat {
   return forced ?? (isTty === true ? 'pretty' : 'json');

@@ -6,7 +6,7 @@ import { isObject } from '../everest/envelope';
 import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
 import { configSchema, manifest } from '../generated/manifest';
 import type { ModuleConfigValues } from '../generated/types';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log';
+import { LOG_LEVELS, type LogFormat, logFormatSetting } from '../log';
 import { closestName } from './closest';
 import { OPTIMIZE_FOR_ENV, OPTIMIZE_FOR_VALUES } from './optimize-for';
 import { createAjv, describeErrors } from '../schema/validate';
@@ -60,8 +60,7 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
-  const logFormat = env.LOG_FORMAT;
-  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat)) problems.push(`LOG_FORMAT ${JSON.stringify(logFormat)} is not one of ${LOG_FORMATS.join(', ')}`);
+  const logFormat = logFormatSetting(env.LOG_FORMAT, problems);
   const connectTimeoutS = cli.connectTimeout === undefined ? 30 : Number(cli.connectTimeout);
   if (!(connectTimeoutS > 0 && connectTimeoutS <= 3600)) problems.push(`--connect-timeout ${cli.connectTimeout} must be a number of seconds in (0, 3600]`);
 
@@ -75,7 +74,7 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
     moduleId,
     prefix,
     logLevel,
-    ...(logFormat !== undefined ? { logFormat: logFormat as LogFormat } : {}),
+    ...(logFormat !== undefined ? { logFormat } : {}),
     mqtt,
     connectTimeoutMs: connectTimeoutS * 1000,
     values: Object.freeze(values),

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { isObject } from '../../src/everest/envelope';
+import { topicMatches } from '../../src/everest/topics';
 import { track, within } from './teardown';
 
 export type QoS = 0 | 1 | 2;
@@ -48,19 +49,6 @@ function parsePayload(raw: Buffer): unknown {
     return text;
   }
 }
-
-/** MQTT topic filter matching (`+` one level, `#` the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true; // the rest, including the parent level itself
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
-
 
 /** Every message on a topic filter since it was created. */
 export class Collector {

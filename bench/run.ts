@@ -189,7 +189,7 @@ async function scale(broker: Broker, prefix: string, moduleProc: Process): Promi
   const caller = await BenchCaller.connect(broker.url, prefix, 'bench-scale', 2);
   const ends = await mqtt.connectAsync(broker.url, { clientId: `bench-ends-${process.pid}`, protocolVersion: 4 });
   (ends.stream as net.Socket).setNoDelay?.(true);
-  await ends.subscribeAsync(`${prefix}modules/${MODULE_ID}/impl/main/var/reservation_end`, { qos: 2 });
+  await ends.subscribeAsync(`${prefix}modules/${MODULE_ID}/impl/status/var/reservation_end`, { qos: 2 });
   let endCount = 0;
   let lastEndAt = 0n;
   ends.on('message', () => {

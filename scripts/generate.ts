@@ -315,10 +315,23 @@ function generateManifest(model: Model): string {
     }
   }
   const manifest = { description: model.manifest.description, provides, requires, metadata: model.manifest.metadata };
+  const implOf = (kind: 'cmds' | 'vars'): Record<string, string> => {
+    const owners: Record<string, string> = {};
+    for (const [id, impl] of Object.entries(provides)) {
+      const iface = model.interfaces.get(String((impl as Schema).interface)) as InterfaceFile;
+      for (const name of Object.keys(iface[kind])) {
+        if (owners[name]) throw new GenerateError(`manifest.yaml: provides.${id}: ${kind} ${name} is provided by ${owners[name]} too`);
+        owners[name] = id;
+      }
+    }
+    return owners;
+  };
   return [
     STAMP,
     "import type { JsonSchema } from '../schema/schema-types';\n",
     `export const manifest = ${JSON.stringify(manifest, null, 2)} as const;\n`,
+    `/** The implementation id (manifest provides) each provided command is served under. */\nexport const implOfCmd: Readonly<Record<string, string>> = ${JSON.stringify(implOf('cmds'), null, 2)};\n`,
+    `/** The implementation id (manifest provides) each provided var is published under. */\nexport const implOfVar: Readonly<Record<string, string>> = ${JSON.stringify(implOf('vars'), null, 2)};\n`,
     `/** The module's config parameters; defaults live here only (from manifest.yaml). */\nexport const configSchema: JsonSchema = ${JSON.stringify(configSchema, null, 2)};\n`,
   ].join('\n');
 }

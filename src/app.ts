@@ -4,13 +4,13 @@ import { ReservationBook } from './domain/reservation-book';
 import type { ConnectorChange, DomainEvent } from './domain/types';
 import { encodeModuleReady } from './everest/envelope';
 import { CmdError } from './everest/errors';
-import { readyTopic, snapshotTopic, statusTopic, varTopic } from './everest/topics';
+import { MAIN_IMPL_ID, readyTopic, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
 import { interfaces, types } from './generated/schemas';
 import type { Logger } from './log';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
-import { createCommands, toWire } from './module/commands';
+import { createCommands, createStatusCommands, toWire } from './module/commands';
 import { createEvseNotifier } from './module/evse-notifier';
 import { watchEvseManagers } from './module/evse-watcher';
 import { EndOutbox } from './module/outbox';
@@ -22,7 +22,6 @@ import { Persister } from './persistence/persister';
 import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
 import { createAjv, InterfaceValidator } from './schema/validate';
 
-export const IMPL_ID = 'main';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -49,7 +48,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   const evseValidator = new InterfaceValidator(interfaces.evse_manager, ajv);
   const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
   let connection: MqttConnection | undefined;
-  let provider: CommandProvider | undefined;
+  let providers: CommandProvider[] = [];
   let caller: CommandCaller | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -60,7 +59,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
   const outbox = new EndOutbox(
     publish,
-    varTopic(prefix, moduleId, IMPL_ID, 'reservation_end'),
+    varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end'),
     () => persister.flush(),
     () => connection?.connected === true,
     log.child({ component: 'events' }),
@@ -75,7 +74,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
   const publisher = new EventPublisher(outbox, log.child({ component: 'events' }), evseNotifier);
   const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, () => clock.now(), () =>
     processDiagnostics({
-      commands_in_flight: provider?.commandsInFlight ?? 0,
+      commands_in_flight: providers.reduce((sum, provider) => sum + provider.commandsInFlight, 0),
       pending_evse_calls: caller?.pendingCount ?? 0,
       undelivered_ends: outbox.size,
     }),
@@ -88,7 +87,11 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     return persister.flush();
   };
   const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => void afterChange(book.expireDue(nowMs)));
-  const commands = createCommands(book, clock, afterChange, log.child({ component: 'commands' }));
+  const commandLog = log.child({ component: 'commands' });
+  const commandTables = [
+    { implId: MAIN_IMPL_ID, iface: interfaces.reservation, handlers: createCommands(book, clock, afterChange, commandLog) },
+    { implId: STATUS_IMPL_ID, iface: interfaces.reservation_status, handlers: createStatusCommands(book) },
+  ];
 
   return {
     async start() {
@@ -128,21 +131,24 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
         void afterChange(events);
         saveState();
       }
-      provider = new CommandProvider(
-        open,
-        new InterfaceValidator(interfaces.reservation, ajv),
-        commands as unknown as Record<string, CommandHandler>,
-        { prefix, moduleId, implId: IMPL_ID, maxPayloadBytes: MAX_PAYLOAD_BYTES },
-        log.child({ component: 'provider' }),
+      providers = commandTables.map(
+        ({ implId, iface, handlers }) =>
+          new CommandProvider(
+            open,
+            new InterfaceValidator(iface, ajv),
+            handlers as unknown as Record<string, CommandHandler>,
+            { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES },
+            log.child({ component: 'provider', impl_id: implId }),
+          ),
       );
-      await provider.start();
+      await Promise.all(providers.map((provider) => provider.start()));
       await snapshot.publishNow();
       await open.publish(readyTopic(prefix, moduleId), encodeModuleReady(), 1);
       log.info({ module_id: moduleId, prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {
-        await provider?.stop(SHUTDOWN_GRACE_MS);
+        await Promise.all(providers.map((provider) => provider.stop(SHUTDOWN_GRACE_MS)));
         scheduler.stop();
         snapshot.stop();
         outbox.stop();

@@ -5,12 +5,10 @@ import type { CallResult } from '../everest/envelope';
 import { decodeVar } from '../everest/envelope';
 import { moduleIdOf, snapshotTopic, statusTopic, varTopic } from '../everest/topics';
 import type { MqttSettings } from '../config/load';
+import { implOfCmd, implOfVar } from '../generated/manifest';
 import type { Logger } from '../log';
 import { CommandCaller } from '../mqtt/caller';
 import { MqttConnection } from '../mqtt/connection';
-
-/** The implementation id the module provides its interface under (manifest: provides main). */
-const IMPL_ID = 'main';
 
 export interface SessionOptions {
   mqtt: MqttSettings;
@@ -50,13 +48,14 @@ export class ModuleSession {
   }
 
   async call(cmd: string, args: Record<string, unknown>): Promise<CallResult> {
-    await this.caller.prepare(this.options.moduleId, IMPL_ID, cmd);
-    return this.caller.call(this.options.moduleId, IMPL_ID, cmd, args);
+    const implId = implOf(implOfCmd, cmd);
+    await this.caller.prepare(this.options.moduleId, implId, cmd);
+    return this.caller.call(this.options.moduleId, implId, cmd, args);
   }
 
   /** Values of one of the module's vars, as they are published. */
   async onVar(name: string, listener: ModuleListener<unknown>, moduleId = this.options.moduleId): Promise<void> {
-    await this.connection.subscribe(varTopic(this.options.prefix, moduleId, IMPL_ID, name), 2, (payload, topic) => {
+    await this.connection.subscribe(varTopic(this.options.prefix, moduleId, implOf(implOfVar, name), name), 2, (payload, topic) => {
       const decoded = decodeVar(payload);
       if (decoded) this.tell(listener, decoded.value, topic);
     });
@@ -90,4 +89,11 @@ export class ModuleSession {
     this.caller.stop();
     await this.connection.close();
   }
+}
+
+/** The implementation the module's manifest serves a command or var under. */
+function implOf(owners: Readonly<Record<string, string>>, name: string): string {
+  const implId = owners[name];
+  if (implId === undefined) throw new Error(`the module provides no ${name}`);
+  return implId;
 }

@@ -6,6 +6,7 @@ import { createReservationModule } from '../app';
 import { startEmbeddedBroker } from '../embedded-broker';
 import { decodeVar } from '../everest/envelope';
 import { varTopic } from '../everest/topics';
+import { implOfCmd, implOfVar } from '../generated/manifest';
 import { createLogger } from '../log';
 import { CommandCaller } from '../mqtt/caller';
 import { MqttConnection } from '../mqtt/connection';
@@ -44,14 +45,14 @@ async function main(): Promise<void> {
 
   const ocpp = await connect('demo-ocpp');
   const caller = new CommandCaller(ocpp, { prefix: PREFIX, origin: 'ocpp', timeoutMs: 5000 }, quiet);
-  const cmds = ['reserve_now', 'cancel_reservation', 'exists_reservation', 'list_reservations'];
-  await Promise.all(cmds.map((cmd) => caller.prepare(MODULE_ID, 'main', cmd)));
-  await ocpp.subscribe(varTopic(PREFIX, MODULE_ID, 'main', 'reservation_end'), 2, (payload) => {
+  const implOf = (cmd: string): string => implOfCmd[cmd] as string;
+  await Promise.all(Object.keys(implOfCmd).map((cmd) => caller.prepare(MODULE_ID, implOf(cmd), cmd)));
+  await ocpp.subscribe(varTopic(PREFIX, MODULE_ID, implOfVar.reservation_end as string, 'reservation_end'), 2, (payload) => {
     const end = decodeVar(payload)?.value as { reservation_id: number; reason: string };
     say(`    reservation_end: reservation ${end.reservation_id} ${end.reason}`);
   });
   const call = async (cmd: string, args: Record<string, unknown>): Promise<unknown> => {
-    const answer = await caller.call(MODULE_ID, 'main', cmd, args);
+    const answer = await caller.call(MODULE_ID, implOf(cmd), cmd, args);
     return answer.ok ? answer.retval : `${answer.error.type}: ${answer.error.message}`;
   };
   const reserve = async (connector: number, id: number, token: string, seconds: number): Promise<void> => {

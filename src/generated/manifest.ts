@@ -7,7 +7,11 @@ export const manifest = {
   "provides": {
     "main": {
       "interface": "reservation",
-      "description": "Reservation handling for the whole charging station"
+      "description": "Reservation handling for the whole charging station (EVerest's reservation interface, unchanged)"
+    },
+    "status": {
+      "interface": "reservation_status",
+      "description": "Whether a token may charge given the reservations held, the list of held reservations, and the reservation_end event of each reservation that ends"
     }
   },
   "requires": {
@@ -24,6 +28,19 @@ export const manifest = {
     ]
   }
 } as const;
+
+/** The implementation id (manifest provides) each provided command is served under. */
+export const implOfCmd: Readonly<Record<string, string>> = {
+  "reserve_now": "main",
+  "cancel_reservation": "main",
+  "exists_reservation": "status",
+  "list_reservations": "status"
+};
+
+/** The implementation id (manifest provides) each provided var is published under. */
+export const implOfVar: Readonly<Record<string, string>> = {
+  "reservation_end": "status"
+};
 
 /** The module's config parameters; defaults live here only (from manifest.yaml). */
 export const configSchema: JsonSchema = {

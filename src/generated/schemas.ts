@@ -2,7 +2,7 @@
 
 import type { InterfaceSchema, JsonSchema } from '../schema/schema-types';
 
-export const interfaces: { evse_manager: InterfaceSchema; reservation: InterfaceSchema } = {
+export const interfaces: { evse_manager: InterfaceSchema; reservation: InterfaceSchema; reservation_status: InterfaceSchema } = {
   "evse_manager": {
     "cmds": {
       "reserve": {
@@ -104,11 +104,11 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
       "reserve_now": {
         "arguments": {
           "connector_id": {
-            "description": "The connector to reserve (1-based), or 0 for any connector of the station",
+            "description": "The id of the connector to be reserved. A value of 0 means that the reservation is not for a specific connector",
             "type": "integer"
           },
           "reservation": {
-            "description": "The reservation to hold",
+            "description": "The information about the Reservation to be placed",
             "type": "object",
             "additionalProperties": false,
             "required": [
@@ -142,7 +142,7 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
           }
         },
         "result": {
-          "description": "Whether the reservation is held, and if not, why",
+          "description": "Returns Accepted if reservation was succesfull or specifies error code.",
           "type": "string",
           "enum": [
             "Accepted",
@@ -156,17 +156,20 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
       "cancel_reservation": {
         "arguments": {
           "reservation_id": {
-            "description": "Id of the reservation to cancel",
-            "type": "integer",
-            "minimum": -9007199254740991,
-            "maximum": 9007199254740991
+            "description": "Id of the reservation",
+            "type": "integer"
           }
         },
         "result": {
-          "description": "true if the reservation was held and is now cancelled, false if no such reservation is held",
+          "description": "Returns true if reservation was cancelled. Returns false if there was no reservation to cancel.",
           "type": "boolean"
         }
-      },
+      }
+    },
+    "vars": {}
+  },
+  "reservation_status": {
+    "cmds": {
       "exists_reservation": {
         "arguments": {
           "request": {
@@ -568,7 +571,9 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           "type": "integer"
         }
       }
-    },
+    }
+  },
+  "reservation_status": {
     "ReservationCheck": {
       "description": "Extension: asks whether a token may start charging on a connector, given the reservations held",
       "type": "object",

@@ -74,6 +74,8 @@ export type ReservationEnd = {
   reservation_id: number;
 };
 
+// types/reservation_status.yaml: Types of the reservation_status interface
+
 /** Extension: asks whether a token may start charging on a connector, given the reservations held */
 export type ReservationCheck = {
   /** The connector the token wants to charge on (1-based) */
@@ -122,19 +124,35 @@ export interface EvseManagerVars {
   session_event: SessionEvent;
 }
 
-// interfaces/reservation.yaml: Reservation handling: holds reservations of connectors until they are used, cancelled or expire
+// interfaces/reservation.yaml: Interface for reservations
 
 export interface ReservationCmdArgs {
   reserve_now: {
-    /** The connector to reserve (1-based), or 0 for any connector of the station */
+    /** The id of the connector to be reserved. A value of 0 means that the reservation is not for a specific connector */
     connector_id: number;
-    /** The reservation to hold */
+    /** The information about the Reservation to be placed */
     reservation: Reservation;
   };
   cancel_reservation: {
-    /** Id of the reservation to cancel */
+    /** Id of the reservation */
     reservation_id: number;
   };
+}
+
+export interface ReservationCmdResults {
+  reserve_now: ReservationResult;
+  cancel_reservation: boolean;
+}
+
+export type ReservationCmd = keyof ReservationCmdArgs;
+
+export interface ReservationVars {
+
+}
+
+// interfaces/reservation_status.yaml: Reservation status: whether a token may charge given the reservations held, the list of held reservations, and the end of each reservation
+
+export interface ReservationStatusCmdArgs {
   exists_reservation: {
     /** The connector and the token (and its parent token, if any) */
     request: ReservationCheck;
@@ -142,16 +160,14 @@ export interface ReservationCmdArgs {
   list_reservations: Record<string, never>;
 }
 
-export interface ReservationCmdResults {
-  reserve_now: ReservationResult;
-  cancel_reservation: boolean;
+export interface ReservationStatusCmdResults {
   exists_reservation: ReservationCheckStatus;
   list_reservations: Array<HeldReservation>;
 }
 
-export type ReservationCmd = keyof ReservationCmdArgs;
+export type ReservationStatusCmd = keyof ReservationStatusCmdArgs;
 
-export interface ReservationVars {
+export interface ReservationStatusVars {
   reservation_end: ReservationEnd;
 }
 

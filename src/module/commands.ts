@@ -1,14 +1,26 @@
-// The reservation interface's command table: typed from the generated interface, so a
+// The command tables of the two provided interfaces: typed from the generated interfaces, so a
 // command missing here is a compile error (and CommandProvider checks it again at start-up).
 import type { ReservationBook } from '../domain/reservation-book';
 import type { DomainEvent, HeldReservation } from '../domain/types';
 import { CmdError } from '../everest/errors';
-import type { HeldReservation as HeldReservationWire, ReservationCmd, ReservationCmdArgs, ReservationCmdResults } from '../generated/types';
+import type {
+  HeldReservation as HeldReservationWire,
+  ReservationCmd,
+  ReservationCmdArgs,
+  ReservationCmdResults,
+  ReservationStatusCmd,
+  ReservationStatusCmdArgs,
+  ReservationStatusCmdResults,
+} from '../generated/types';
 import type { Logger } from '../log';
 import type { Clock } from './scheduler';
 import { rfc3339ToEpochMs } from './time';
 
-export type ReservationCommands = { [K in ReservationCmd]: (args: ReservationCmdArgs[K]) => ReservationCmdResults[K] | Promise<ReservationCmdResults[K]> };
+type Handler<A, R> = (args: A) => R | Promise<R>;
+/** EVerest's `reservation` interface, provided as impl `main`. */
+export type ReservationCommands = { [K in ReservationCmd]: Handler<ReservationCmdArgs[K], ReservationCmdResults[K]> };
+/** This module's `reservation_status` interface, provided as impl `status`. */
+export type ReservationStatusCommands = { [K in ReservationStatusCmd]: Handler<ReservationStatusCmdArgs[K], ReservationStatusCmdResults[K]> };
 
 export function toWire(reservation: HeldReservation): HeldReservationWire {
   return {
@@ -43,11 +55,20 @@ export function createCommands(book: ReservationBook, clock: Clock, afterChange:
       return result;
     },
     async cancel_reservation({ reservation_id }) {
+      // EVerest's interface declares a plain integer; past 2^53 - 1 it could name another reservation.
+      if (!Number.isSafeInteger(reservation_id)) {
+        throw new CmdError('SchemaValidationError', `argument 'reservation_id': ${reservation_id} is beyond the largest exact integer, 2^53 - 1`);
+      }
       const { cancelled, events } = book.cancel(reservation_id);
       if (!cancelled) log.info({ reservation_id }, 'cancel_reservation: no such reservation held');
       if (events.length > 0) await afterChange(events); // answered once on disk
       return cancelled;
     },
+  };
+}
+
+export function createStatusCommands(book: ReservationBook): ReservationStatusCommands {
+  return {
     exists_reservation({ request }) {
       return book.exists(request.connector_id, request.id_token, request.parent_id_token);
     },

@@ -17,7 +17,7 @@ describe('cancel_reservation', () => {
 
     expect(await station.cancel(41)).toBe(true);
     const event = await station.ends.next(5000);
-    expect(event.topic).toBe(`${station.prefix}modules/reservation/impl/main/var/reservation_end`);
+    expect(event.topic).toBe(`${station.prefix}modules/reservation/impl/status/var/reservation_end`);
     expect(event.payload).toEqual({ msg_type: 'Var', data: { data: { reservation_id: 41, reason: 'Cancelled' } } });
 
     // Cancelling it again: false and no second event; reservation 42 is untouched.

@@ -62,6 +62,8 @@ describe('password file and ACL of the compose broker', () => {
     await station.ends.waitFor(() => true, 10_000);
     expect(station.endEvents()).toEqual([{ reservation_id: 1, reason: 'UsedToStartCharging' }]);
     expect(await station.reserveNow(1, reservation(2))).toBe('Occupied');
+    // impl status (the module's own interface) is served under the ACL too.
+    expect(await station.list()).toEqual([]);
     await station.module.stop();
   });
 

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { isObject } from '../../src/everest/envelope';
-import { topicMatches } from '../../src/everest/topics';
+import { MAIN_IMPL_ID, topicMatches } from '../../src/everest/topics';
+import { implOfCmd, implOfVar } from '../../src/generated/manifest';
 import { track, within } from './teardown';
 
 export type QoS = 0 | 1 | 2;
@@ -177,11 +178,12 @@ export class Probe {
     return new Probe(client, prefix, origin);
   }
 
-  cmdTopic(moduleId: string, cmd: string, implId = 'main'): string {
+  /** By default the implementation the reservation module's manifest serves `cmd` under. */
+  cmdTopic(moduleId: string, cmd: string, implId = implOfCmd[cmd] ?? MAIN_IMPL_ID): string {
     return `${this.prefix}modules/${moduleId}/impl/${implId}/cmd/${cmd}`;
   }
 
-  varTopic(moduleId: string, varName: string, implId = 'main'): string {
+  varTopic(moduleId: string, varName: string, implId = implOfVar[varName] ?? MAIN_IMPL_ID): string {
     return `${this.prefix}modules/${moduleId}/impl/${implId}/var/${varName}`;
   }
 
@@ -223,7 +225,7 @@ export class Probe {
    * the CmdResult with call id `id` on the response topic of `options.origin`.
    */
   async callRaw(moduleId: string, cmd: string, envelope: unknown, options: CallOptions & { id: string }): Promise<CallResult> {
-    const { implId = 'main', origin = this.origin, timeoutMs = 10_000, id } = options;
+    const { implId, origin = this.origin, timeoutMs = 10_000, id } = options;
     const topic = this.cmdTopic(moduleId, cmd, implId);
     const responses = await this.collect(`${topic}/response/${origin}`);
     try {

@@ -5,6 +5,7 @@ import { interfaces } from '../../../src/generated/schemas';
 import { InterfaceValidator, check, createAjv } from '../../../src/schema/validate';
 
 const validator = new InterfaceValidator(interfaces.reservation);
+const statusValidator = new InterfaceValidator(interfaces.reservation_status);
 const reservation = (overrides: Record<string, unknown> = {}) => ({ reservation_id: 1, id_token: 'TOKEN', expiry_time: '2026-06-01T12:00:00Z', ...overrides });
 const reserveNow = (args: Record<string, unknown>) => validator.checkArguments('reserve_now', { connector_id: 1, reservation: reservation(), ...args });
 /** Arguments as they arrive: JSON text, parsed. */
@@ -84,29 +85,30 @@ describe('the other commands and the var', () => {
   it('checks cancel_reservation, exists_reservation and list_reservations arguments', () => {
     expect(validator.checkArguments('cancel_reservation', { reservation_id: 3 })).toBeUndefined();
     expect(validator.checkArguments('cancel_reservation', { reservation_id: '3' })).toBe(`argument 'reservation_id': must be integer`);
-    expect(validator.checkArguments('exists_reservation', { request: { connector_id: 1, id_token: 'T' } })).toBeUndefined();
-    expect(validator.checkArguments('exists_reservation', { request: { connector_id: 1 } })).toBe(`argument 'request': must have required property 'id_token'`);
-    expect(validator.checkArguments('list_reservations', {})).toBeUndefined();
-    expect(validator.checkArguments('list_reservations', { all: true })).toBe(`unknown argument 'all'`);
+    expect(statusValidator.checkArguments('exists_reservation', { request: { connector_id: 1, id_token: 'T' } })).toBeUndefined();
+    expect(statusValidator.checkArguments('exists_reservation', { request: { connector_id: 1 } })).toBe(`argument 'request': must have required property 'id_token'`);
+    expect(statusValidator.checkArguments('list_reservations', {})).toBeUndefined();
+    expect(statusValidator.checkArguments('list_reservations', { all: true })).toBe(`unknown argument 'all'`);
   });
 
   it('checks results: only the ReservationResult values, and listed connectors from 0', () => {
     expect(validator.checkResult('reserve_now', 'Accepted')).toBeUndefined();
     expect(validator.checkResult('reserve_now', 'Maybe')).toBe('result of reserve_now: must be one of "Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"');
     const listed = { reservation_id: 1, connector_id: 0, id_token: 'a', expiry_time: '2026-06-01T12:00:00Z' };
-    expect(validator.checkResult('list_reservations', [listed])).toBeUndefined();
-    expect(validator.checkResult('list_reservations', [{ ...listed, connector_id: -1 }])).toBe('result of list_reservations: /0/connector_id must be >= 0');
+    expect(statusValidator.checkResult('list_reservations', [listed])).toBeUndefined();
+    expect(statusValidator.checkResult('list_reservations', [{ ...listed, connector_id: -1 }])).toBe('result of list_reservations: /0/connector_id must be >= 0');
   });
 
   it('checks reservation_end against the ReservationEndReason values', () => {
-    expect(validator.checkVar('reservation_end', { reservation_id: 1, reason: 'Expired' })).toBeUndefined();
-    expect(validator.checkVar('reservation_end', { reservation_id: 1, reason: 'Gone' })).toBe(
+    expect(statusValidator.checkVar('reservation_end', { reservation_id: 1, reason: 'Expired' })).toBeUndefined();
+    expect(statusValidator.checkVar('reservation_end', { reservation_id: 1, reason: 'Gone' })).toBe(
       'var reservation_end: /reason must be one of "Expired", "Cancelled", "UsedToStartCharging"',
     );
   });
 
-  it('knows exactly the commands of interfaces/reservation.yaml', () => {
-    expect(validator.cmdNames.sort()).toEqual(['cancel_reservation', 'exists_reservation', 'list_reservations', 'reserve_now']);
+  it('knows exactly the commands of each interface: EVerest\'s two in reservation, the additions in reservation_status', () => {
+    expect(validator.cmdNames.sort()).toEqual(['cancel_reservation', 'reserve_now']);
+    expect(statusValidator.cmdNames.sort()).toEqual(['exists_reservation', 'list_reservations']);
   });
 });
 
@@ -140,7 +142,7 @@ describe('compiling', () => {
     for (let i = 0; i < 100; i++) {
       compiled.checkArguments('reserve_now', { connector_id: i, reservation: reservation() });
       compiled.checkResult('reserve_now', 'Accepted');
-      compiled.checkVar('reservation_end', { reservation_id: i, reason: 'Expired' });
+      compiled.checkArguments('cancel_reservation', { reservation_id: i });
     }
     expect(compile).toHaveBeenCalledTimes(schemaCount);
   });

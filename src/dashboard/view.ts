@@ -8,7 +8,13 @@ import { epochMsToRfc3339 } from '../module/time';
 /** Newest first; older ones drop off (the page is a live view, not an archive). */
 export const MAX_EVENTS = 100;
 
-export type DashboardEvent = WatchEvent & { at: string };
+/** A reservation that left the snapshot with no reservation_end seen (a bridge carries only snapshot and status). */
+export interface GoneEvent {
+  type: 'reservation_gone';
+  reservation_id: number;
+}
+
+export type DashboardEvent = (WatchEvent | GoneEvent) & { at: string };
 
 export interface ModuleView {
   module_id: string;
@@ -17,6 +23,9 @@ export interface ModuleView {
   snapshot?: Snapshot;
   events: DashboardEvent[];
 }
+
+/** Ids of ended reservations not yet gone from a snapshot: enough for any burst between two snapshots. */
+const MAX_ENDED_REMEMBERED = 5000;
 
 export interface BrokerView {
   connected: boolean;
@@ -28,6 +37,8 @@ type Listener = (change: { kind: 'module'; moduleId: string } | { kind: 'broker'
 
 export class DashboardView {
   private readonly modules = new Map<string, ModuleView>();
+  /** Per module: reservation ids whose end was seen, so their leaving the snapshot is not told twice. */
+  private readonly ended = new Map<string, Set<number>>();
   private readonly listeners: Listener[] = [];
   broker: BrokerView;
 
@@ -54,7 +65,10 @@ export class DashboardView {
   /** A snapshot payload; an empty one (a cleared retained message) forgets the module. */
   applySnapshot(moduleId: string, payload: Buffer, nowMs: number): void {
     if (payload.length === 0) {
-      if (moduleId !== this.pinned && this.modules.delete(moduleId)) this.changed(moduleId);
+      if (moduleId !== this.pinned && this.modules.delete(moduleId)) {
+        this.ended.delete(moduleId);
+        this.changed(moduleId);
+      }
       return;
     }
     const next = decodeSnapshot(payload);
@@ -62,6 +76,12 @@ export class DashboardView {
     const view = this.entry(moduleId);
     // The first snapshot is the starting point, not news; later ones are compared with it.
     if (view.snapshot !== undefined) {
+      const ended = this.ended.get(moduleId);
+      const still = new Set(next.reservations.map((r) => r.reservation_id));
+      for (const { reservation_id: id } of view.snapshot.reservations) {
+        if (still.has(id)) continue;
+        if (ended?.delete(id) !== true) this.record(view, { type: 'reservation_gone', reservation_id: id }, nowMs);
+      }
       for (const event of snapshotChanges(view.snapshot, next)) {
         const previous = view.snapshot.connectors.find((c) => event.type === 'connector' && c.connector_id === event.connector_id);
         // A holder coming or going is told by the reservation and its end: only state changes here.
@@ -77,6 +97,10 @@ export class DashboardView {
     const end = value as Partial<ReservationEnd>;
     if (typeof end.reservation_id !== 'number' || typeof end.reason !== 'string') return;
     const view = this.entry(moduleId);
+    // The snapshot may have come first: its "no longer held" gives way to the end and its reason.
+    const gone = view.events.findIndex((e) => e.type === 'reservation_gone' && e.reservation_id === end.reservation_id);
+    if (gone >= 0) view.events.splice(gone, 1);
+    else this.rememberEnded(moduleId, end.reservation_id);
     this.record(view, { type: 'reservation_end', reservation_id: end.reservation_id, reason: end.reason }, nowMs);
     this.changed(moduleId);
   }
@@ -95,6 +119,14 @@ export class DashboardView {
     for (const listener of this.listeners) listener({ kind: 'broker' });
   }
 
+  private rememberEnded(moduleId: string, reservationId: number): void {
+    let ended = this.ended.get(moduleId);
+    if (!ended) this.ended.set(moduleId, (ended = new Set()));
+    ended.add(reservationId);
+    // Oldest out first (a Set iterates in insertion order).
+    if (ended.size > MAX_ENDED_REMEMBERED) ended.delete(ended.values().next().value as number);
+  }
+
   private entry(moduleId: string): ModuleView {
     let view = this.modules.get(moduleId);
     if (!view) {
@@ -104,7 +136,7 @@ export class DashboardView {
     return view;
   }
 
-  private record(view: ModuleView, event: WatchEvent, nowMs: number): void {
+  private record(view: ModuleView, event: WatchEvent | GoneEvent, nowMs: number): void {
     view.events.unshift({ at: epochMsToRfc3339(nowMs), ...event });
     if (view.events.length > MAX_EVENTS) view.events.length = MAX_EVENTS;
   }

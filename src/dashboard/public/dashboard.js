@@ -272,6 +272,8 @@
       }
       case 'reservation_end':
         return { kind: 'ended', parts: [`Reservation #${event.reservation_id} ended: `, el('span', { class: 'reason', text: event.reason })] };
+      case 'reservation_gone':
+        return { kind: 'ended', parts: [`Reservation #${event.reservation_id} no longer held`] };
       case 'connector':
         return { kind: 'connector', parts: [`${connectorName(event.connector_id)} is now ${event.state}`] };
       case 'status':

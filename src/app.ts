@@ -2,11 +2,11 @@
 import type { ModuleConfig } from './config/load';
 import { ReservationBook } from './domain/reservation-book';
 import type { ConnectorChange, DomainEvent } from './domain/types';
-import { encodeModuleReady } from './everest/envelope';
 import { CmdError } from './everest/errors';
-import { MAIN_IMPL_ID, readyTopic, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
+import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
 import { interfaces, types } from './generated/schemas';
 import type { Logger } from './log';
+import { SystemReadiness } from './manager/readiness';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
@@ -29,6 +29,8 @@ export interface ModuleDeps {
   config: ModuleConfig;
   log: Logger;
   clock?: Clock;
+  /** Under the EVerest manager: false when it already runs and counted this module (default true). */
+  sendModuleReady?: boolean;
 }
 
 export interface ReservationModule {
@@ -37,8 +39,9 @@ export interface ReservationModule {
   stop(): Promise<void>;
 }
 
-export function createReservationModule({ config, log, clock = systemClock }: ModuleDeps): ReservationModule {
+export function createReservationModule({ config, log, clock = systemClock, sendModuleReady = true }: ModuleDeps): ReservationModule {
   const { prefix, moduleId } = config;
+  const readiness = new SystemReadiness({ prefix, moduleId, underManager: config.underManager, sendModuleReady }, log.child({ component: 'manager' }));
   const book = new ReservationBook({
     connectorCount: config.connectorCount,
     reservationsEnabled: config.values.reservations_enabled,
@@ -61,13 +64,18 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
     publish,
     varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end'),
     () => persister.flush(),
-    () => connection?.connected === true,
+    // Under the manager no var goes out before GlobalReady (spec/everest-manager.md §3).
+    () => connection?.connected === true && readiness.isReady,
     log.child({ component: 'events' }),
   );
+  readiness.onReady(() => outbox.deliverAll());
   const evseNotifier = createEvseNotifier(
     config.evseManagers,
+    // Calls that fall due before GlobalReady wait for it, in order.
     (evseModuleId, implId, cmd, args) =>
-      caller ? caller.call(evseModuleId, implId, cmd, args) : Promise.resolve({ ok: false, error: new CmdError('NotReady', 'not connected to the broker') }),
+      readiness
+        .whenReady()
+        .then(() => (caller ? caller.call(evseModuleId, implId, cmd, args) : { ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') })),
     evseValidator,
     log.child({ component: 'evse' }),
   );
@@ -143,7 +151,7 @@ export function createReservationModule({ config, log, clock = systemClock }: Mo
       );
       await Promise.all(providers.map((provider) => provider.start()));
       await snapshot.publishNow();
-      await open.publish(readyTopic(prefix, moduleId), encodeModuleReady(), 1);
+      await readiness.announce(open);
       log.info({ module_id: moduleId, prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },
     stop() {

@@ -26,6 +26,17 @@ export interface MqttSettings {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
+/** Where the module's entry (config_module, connections) comes from. */
+export type ConfigSource = { kind: 'file'; file: string } | { kind: 'manager' } | { kind: 'defaults' };
+
+/** A config answer of the EVerest manager, in the shape of a config file's module entry. */
+export interface ManagerEntry {
+  config_module: Record<string, unknown>;
+  connections: unknown;
+  /** What was malformed in the answer itself. */
+  problems: string[];
+}
+
 export interface ModuleConfig {
   moduleId: string;
   prefix: string;
@@ -39,6 +50,9 @@ export interface ModuleConfig {
   evseManagers: EvseManagerConnection[];
   /** Connectors managed: one per EVSE manager, else the `connectors` parameter. */
   connectorCount: number;
+  source: ConfigSource;
+  /** Started by (or for) the EVerest manager: its readiness rules apply (spec/everest-manager.md §3). */
+  underManager: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -46,14 +60,49 @@ export class ConfigError extends Error {}
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
 export const DEFAULT_PREFIX = 'everest/';
 export const DEFAULT_MODULE_ID = 'reservation';
-const MQTT_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+// mqtt+unix: a Unix socket path, as the EVerest manager may hand it (EV_MQTT_BROKER_SOCKET_PATH).
+const MQTT_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:', 'mqtt+unix:']);
 
 export type Env = Record<string, string | undefined>;
 
 
-export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
+/**
+ * --config, else EV_CONF_FILE (a module spawned by a manager of framework 0.18 or older), else the
+ * manager's config answer (EV_MODULE without EV_CONF_FILE, or --everest), else the manifest's defaults.
+ */
+export function configSource(cli: Pick<CliOptions, 'config' | 'everest'>, env: Env): ConfigSource {
+  if (cli.config !== undefined) return { kind: 'file', file: cli.config };
+  if (env.EV_MODULE !== undefined && env.EV_CONF_FILE !== undefined) return { kind: 'file', file: env.EV_CONF_FILE };
+  if (cli.everest || env.EV_MODULE !== undefined) return { kind: 'manager' };
+  return { kind: 'defaults' };
+}
+
+/**
+ * The broker the EVerest manager hands a spawned module (framework >= 0.19: EV_MQTT_BROKER_*), or the
+ * manager's own MQTT_SERVER_ADDRESS / MQTT_SERVER_PORT, which its children inherit.
+ */
+export function managerBrokerUrl(env: Env, problems: string[]): string | undefined {
+  if (env.EV_MODULE === undefined) return undefined;
+  if (env.EV_MQTT_BROKER_SOCKET_PATH) return `mqtt+unix://${env.EV_MQTT_BROKER_SOCKET_PATH}`;
+  const [host, port, names] = env.EV_MQTT_BROKER_HOST
+    ? [env.EV_MQTT_BROKER_HOST, env.EV_MQTT_BROKER_PORT, 'EV_MQTT_BROKER_PORT']
+    : [env.MQTT_SERVER_ADDRESS, env.MQTT_SERVER_PORT, 'MQTT_SERVER_PORT'];
+  if (!host) return undefined;
+  const portNumber = Number(port ?? 1883);
+  if (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) {
+    problems.push(`${names} ${JSON.stringify(port)} is not a TCP port`);
+    return undefined;
+  }
+  return `mqtt://${host.includes(':') ? `[${host}]` : host}:${portNumber}`;
+}
+
+/** The module's config; `managerEntry` is the EVerest manager's answer when configSource says so. */
+export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntry): ModuleConfig {
   const problems: string[] = [];
-  const { moduleId, prefix } = moduleAddress(cli, env, problems);
+  // The manager names the module and its prefix; options given by hand still win.
+  const { moduleId, prefix } = moduleAddress({ module: cli.module ?? env.EV_MODULE, prefix: cli.prefix ?? env.EV_MQTT_EVEREST_PREFIX }, env, problems);
+  if (cli.everest && cli.config !== undefined) problems.push('--everest asks the EVerest manager for the config and --config reads a file: give one of them');
+  const source = configSource(cli, env);
   const optimizeFor = env[OPTIMIZE_FOR_ENV];
   if (optimizeFor !== undefined && !(OPTIMIZE_FOR_VALUES as readonly string[]).includes(optimizeFor)) {
     problems.push(`${OPTIMIZE_FOR_ENV} ${JSON.stringify(optimizeFor)} is not one of ${OPTIMIZE_FOR_VALUES.join(', ')}`);
@@ -64,10 +113,19 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
   const connectTimeoutS = cli.connectTimeout === undefined ? 30 : Number(cli.connectTimeout);
   if (!(connectTimeoutS > 0 && connectTimeoutS <= 3600)) problems.push(`--connect-timeout ${cli.connectTimeout} must be a number of seconds in (0, 3600]`);
 
-  const mqtt = mqttSettings(cli, env, problems);
-  const entry = cli.config === undefined ? {} : moduleEntry(cli.config, moduleId, problems);
-  const values = configValues(entry.config_module, cli.config, problems) as unknown as ModuleConfigValues;
-  const evseManagers = evseConnections(entry.connections, cli.config, problems);
+  const mqtt = mqttSettings({ ...cli, mqttUrl: cli.mqttUrl ?? managerBrokerUrl(env, problems) }, env, problems);
+  let where: string | undefined;
+  let entry: Record<string, unknown> = {};
+  if (source.kind === 'file') {
+    where = `config file ${source.file}`;
+    entry = moduleEntry(source.file, moduleId, problems);
+  } else if (source.kind === 'manager' && managerEntry !== undefined) {
+    where = "the EVerest manager's config";
+    entry = { config_module: managerEntry.config_module, connections: managerEntry.connections };
+    problems.push(...managerEntry.problems.map((problem) => `${where}: ${problem}`));
+  }
+  const values = configValues(entry.config_module, where, problems) as unknown as ModuleConfigValues;
+  const evseManagers = evseConnections(entry.connections, where, problems);
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return Object.freeze({
@@ -80,6 +138,8 @@ export function loadConfig(cli: CliOptions, env: Env): ModuleConfig {
     values: Object.freeze(values),
     evseManagers,
     connectorCount: evseManagers.length > 0 ? evseManagers.length : values.connectors,
+    source,
+    underManager: cli.everest === true || env.EV_MODULE !== undefined,
   });
 }
 
@@ -144,15 +204,15 @@ function moduleEntry(file: string, moduleId: string, problems: string[]): Record
   return entry;
 }
 
-/** A problem found in the config file, naming the file (only the file's sections can have them). */
-function inFile(file: string | undefined, problem: string): string {
-  return file === undefined ? problem : `config file ${file}: ${problem}`;
+/** A problem found in the module's entry, naming where the entry came from (a file or the manager). */
+function inEntry(where: string | undefined, problem: string): string {
+  return where === undefined ? problem : `${where}: ${problem}`;
 }
 
-function configValues(configModule: unknown, file: string | undefined, problems: string[]): Record<string, unknown> {
+function configValues(configModule: unknown, where: string | undefined, problems: string[]): Record<string, unknown> {
   const values = configModule === undefined || configModule === null ? {} : configModule;
   if (!isObject(values)) {
-    problems.push(`config file ${file}: config_module must be a mapping`);
+    problems.push(inEntry(where, 'config_module must be a mapping'));
     return {};
   }
   const copy = { ...values };
@@ -160,11 +220,11 @@ function configValues(configModule: unknown, file: string | undefined, problems:
   if (!validate(copy)) {
     for (const error of validate.errors ?? []) {
       if (error.keyword === 'additionalProperties' && error.instancePath === '') {
-        problems.push(inFile(file, unknownParameter(String(error.params.additionalProperty))));
+        problems.push(inEntry(where, unknownParameter(String(error.params.additionalProperty))));
         continue;
       }
       const problem = describeErrors([error]);
-      problems.push(inFile(file, `config_module${problem.startsWith('/') ? '' : ' '}${problem}`));
+      problems.push(inEntry(where, `config_module${problem.startsWith('/') ? '' : ' '}${problem}`));
     }
   }
   return copy;
@@ -179,32 +239,32 @@ function unknownParameter(name: string): string {
     : `unknown parameter ${name} (config_module takes ${known.join(', ')})`;
 }
 
-function evseConnections(connections: unknown, file: string | undefined, problems: string[]): EvseManagerConnection[] {
+function evseConnections(connections: unknown, where: string | undefined, problems: string[]): EvseManagerConnection[] {
   if (connections === undefined || connections === null) return [];
   if (!isObject(connections)) {
-    problems.push(`config file ${file}: connections must be a mapping`);
+    problems.push(inEntry(where, 'connections must be a mapping'));
     return [];
   }
   for (const requirement of Object.keys(connections)) {
-    if (!(requirement in manifest.requires)) problems.push(inFile(file, `connections.${requirement}: the manifest requires no ${requirement}`));
+    if (!(requirement in manifest.requires)) problems.push(inEntry(where, `connections.${requirement}: the manifest requires no ${requirement}`));
   }
   const list = connections.evse_manager ?? [];
   if (!Array.isArray(list)) {
-    problems.push(inFile(file, 'connections.evse_manager must be a list'));
+    problems.push(inEntry(where, 'connections.evse_manager must be a list'));
     return [];
   }
   const { min_connections: min, max_connections: max } = manifest.requires.evse_manager;
-  if (list.length < min || list.length > max) problems.push(inFile(file, `connections.evse_manager has ${list.length} entries; the manifest allows ${min} to ${max}`));
+  if (list.length < min || list.length > max) problems.push(inEntry(where, `connections.evse_manager has ${list.length} entries; the manifest allows ${min} to ${max}`));
   const seen = new Set<string>();
   return list.flatMap((item: unknown, index): EvseManagerConnection[] => {
     const moduleId = isObject(item) ? item.module_id : undefined;
     const implId = isObject(item) ? item.implementation_id : undefined;
     if (!isPlainTopicLevel(moduleId) || !isPlainTopicLevel(implId)) {
-      problems.push(inFile(file, `connections.evse_manager[${index}] needs module_id and implementation_id, each a plain topic level`));
+      problems.push(inEntry(where, `connections.evse_manager[${index}] needs module_id and implementation_id, each a plain topic level`));
       return [];
     }
     // One EVSE manager per connector: two connectors cannot share one manager's events.
-    if (seen.has(`${moduleId}/${implId}`)) problems.push(inFile(file, `connections.evse_manager[${index}] repeats ${moduleId}/${implId}`));
+    if (seen.has(`${moduleId}/${implId}`)) problems.push(inEntry(where, `connections.evse_manager[${index}] repeats ${moduleId}/${implId}`));
     seen.add(`${moduleId}/${implId}`);
     return [{ moduleId, implId }];
   });

@@ -88,3 +88,25 @@ export function statusTopic(prefix: string, moduleId: string): string {
 export function snapshotTopic(prefix: string, moduleId: string): string {
   return `${moduleTopic(prefix, moduleId)}/snapshot`;
 }
+
+// The EVerest manager's topics (spec/everest-manager.md).
+
+/** Where a module asks the manager for its config (framework >= 0.19). */
+export function configRequestTopic(prefix: string): string {
+  return `${prefix}config/request`;
+}
+
+/** Where the manager answers a module's config request. */
+export function configResponseTopic(prefix: string, moduleId: string): string {
+  return `${moduleTopic(prefix, moduleId)}/response`;
+}
+
+/** GlobalReady: every module of the manager's run is ready. */
+export function globalReadyTopic(prefix: string): string {
+  return `${prefix}ready`;
+}
+
+/** Retained by the manager while it boots, cleared after GlobalReady (module id -> module name). */
+export function moduleNamesTopic(prefix: string): string {
+  return `${prefix}module_names`;
+}

@@ -46,8 +46,13 @@ export class EndOutbox {
     this.redeliveryTimer = setTimeout(() => {
       this.redeliveryTimer = undefined;
       this.log.info({ count: this.undelivered.size }, 'sending reservation_end events held during the broker outage');
-      for (const key of this.undelivered.keys()) void this.deliver(key);
+      this.deliverAll();
     }, this.redeliveryDelayMs);
+  }
+
+  /** Sends every held event now (the system became ready: nobody needs time to resubscribe). */
+  deliverAll(): void {
+    for (const key of this.undelivered.keys()) void this.deliver(key);
   }
 
   stop(): void {

@@ -5,12 +5,20 @@ import type { ReservationBook } from '../domain/reservation-book';
 import type { DomainEvent } from '../domain/types';
 import { types } from '../generated/schemas';
 import type { Logger } from '../log';
+import type { JsonSchema } from '../schema/schema-types';
 import { loadState, stateSchema } from '../persistence/state-file';
 import type { EndOutbox } from './outbox';
 import { rfc3339ToEpochMs } from './time';
 
+/** A generated type's schema; a missing one is a build defect, never a reason to check less. */
+function typeSchema(file: string, name: string): JsonSchema {
+  const schema = types[file]?.[name];
+  if (schema === undefined) throw new Error(`no generated schema for types/${file}.yaml ${name}`);
+  return schema;
+}
+
 export function restoreState(path: string, book: ReservationBook, outbox: EndOutbox, ajv: Ajv, nowMs: number, log: Logger): DomainEvent[] {
-  const validate = ajv.compile(stateSchema(types.reservation?.HeldReservation ?? {}, types.reservation?.ReservationEnd ?? {}));
+  const validate = ajv.compile(stateSchema(typeSchema('reservation_status', 'HeldReservation'), typeSchema('reservation', 'ReservationEnd')));
   const loaded = loadState(path, validate, nowMs);
   if ('corrupt' in loaded) {
     log.error({ file: path, moved_to: loaded.movedTo, reason: loaded.corrupt }, 'persistence file is unreadable; moved aside, starting without its reservations');

@@ -45,6 +45,14 @@ export interface ModuleOptions {
   /** Extra command-line arguments, after the generated ones. */
   args?: string[];
   env?: Record<string, string | undefined>;
+  /** Start with exactly `env` (as the EVerest manager gives it), not the test's environment plus `env`. */
+  exactEnv?: boolean;
+  /** Only `args`: no generated --config, --mqtt-url, --prefix, --module (brokerUrl then only watches ModuleReady). */
+  bareArgs?: boolean;
+  /** The script to run instead of dist/main.js (e.g. a generated EVerest module folder's index.js). */
+  entry?: string;
+  /** Options for node itself, before the script. */
+  nodeArgs?: string[];
   /** Wait for ModuleReady (default true). */
   waitReady?: boolean;
   readyTimeoutMs?: number;
@@ -81,6 +89,8 @@ function requireBuild(): void {
 }
 
 interface Prepared {
+  /** node's arguments: its options, the script, the script's arguments. */
+  argv: string[];
   args: string[];
   env: NodeJS.ProcessEnv;
   moduleId: string;
@@ -112,7 +122,7 @@ function prepare(options: ModuleOptions): Prepared {
       } as const);
     writeFileSync(configPath, typeof document === 'string' ? document : stringify(document));
   }
-  const args = [
+  const args = options.bareArgs ? [...(options.args ?? [])] : [
     ...(configPath !== undefined ? ['--config', configPath] : []),
     ...(options.brokerUrl !== undefined ? ['--mqtt-url', options.brokerUrl] : []),
     '--prefix',
@@ -121,7 +131,7 @@ function prepare(options: ModuleOptions): Prepared {
     moduleId,
     ...(options.args ?? []),
   ];
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'debug' };
+  const env: NodeJS.ProcessEnv = options.exactEnv ? {} : { ...process.env, LOG_LEVEL: 'debug' };
   // The module must see only what the test says, not the developer's shell.
   for (const name of ['MQTT_URL', 'EVEREST_PREFIX', 'MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE']) delete env[name];
   for (const [name, value] of Object.entries(options.env ?? {})) {
@@ -129,6 +139,7 @@ function prepare(options: ModuleOptions): Prepared {
     else env[name] = value;
   }
   return {
+    argv: [...(options.nodeArgs ?? []), options.entry ?? MAIN_JS, ...args],
     args,
     env,
     moduleId,
@@ -187,7 +198,7 @@ export async function startModule(options: ModuleOptions): Promise<ModuleProcess
   const readyTopic = `${prepared.prefix}modules/${prepared.moduleId}/ready`;
   const readyWatch = waitReady ? await listenForReady(options.brokerUrl as string, readyTopic) : undefined;
 
-  const child = spawn(process.execPath, [MAIN_JS, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, prepared.argv, { cwd: options.exactEnv ? os.tmpdir() : REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   const exited = exitPromise(child);
   const logLines: LogLine[] = [];
@@ -316,7 +327,7 @@ export interface RunResult extends Exit {
 /** Runs the module until it exits by itself (start-up errors); SIGKILLs it after timeoutMs. */
 export async function runModuleToExit(options: ModuleOptions, timeoutMs = 15_000): Promise<RunResult> {
   const prepared = prepare(options);
-  const child = spawn(process.execPath, [MAIN_JS, ...prepared.args], { cwd: REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, prepared.argv, { cwd: options.exactEnv ? os.tmpdir() : REPO_ROOT, env: prepared.env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   const untrack = track(`module run ${prepared.moduleId}`, () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -12,6 +12,8 @@ import { sleep, track } from '../support/teardown';
 
 /** Generous: the machine is shared; what is timed is that it shows up without a reload. */
 const SHOWS_WITHIN_MS = 10_000;
+// A browser, brokers and modules per test on a shared 2-core machine: room beyond jest's default 30 s.
+jest.setTimeout(120_000);
 
 let broker: Broker;
 let browser: Browser;
@@ -100,6 +102,19 @@ describe('dashboard in a browser', () => {
     const expiresInMs = Date.parse(held?.expiry_time as string) - Date.now();
     expect(expiresInMs).toBeGreaterThan(13 * 60_000);
     expect(expiresInMs).toBeLessThanOrEqual(15 * 60_000);
+
+    // The table is sorted by expiry, soonest first; a click on the heading reverses it.
+    expect(await charger.station.reserveNow(1, reservation(20, { expiry_time: isoIn(40 * 60_000) }))).toBe('Accepted');
+    await row(page, 20).waitFor();
+    const order = (): Promise<unknown> => page.evaluate("[...document.querySelectorAll('table.reservations tbody tr')].map((r) => r.dataset.reservation)");
+    expect(await order()).toEqual(['21', '20']);
+    await page.click('th button[data-sort="expiry"]');
+    expect(await order()).toEqual(['20', '21']);
+    expect(await page.getAttribute('th:has(button[data-sort="expiry"])', 'aria-sort')).toBe('descending');
+
+    // The snapshot's diagnostics, folded away.
+    await page.click('details.diagnostics summary');
+    await expectText(page.locator('details.diagnostics dl'), /Commands in flight\s*\d+[\s\S]*Resident memory\s*[\d.]+ MB/);
   });
 
   it("shows the module's refusals and errors as its answer: Occupied, a schema error, an expiry it cannot read", async () => {

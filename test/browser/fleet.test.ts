@@ -10,6 +10,8 @@ import { REPO_ROOT, uniquePrefix } from '../support/module-process';
 import { sleep } from '../support/teardown';
 
 const SHOWS_WITHIN_MS = 15_000;
+// A browser, brokers and modules per test on a shared 2-core machine: room beyond jest's default 30 s.
+jest.setTimeout(120_000);
 
 let browser: Browser;
 

@@ -155,7 +155,7 @@ export async function startDashboardServer(options: ServerOptions): Promise<Dash
     pushTimer ??= setTimeout(() => {
       pushTimer = undefined;
       for (const moduleId of dueModules) {
-        const moduleView = view.shown().find((m) => m.module_id === moduleId);
+        const moduleView = view.shownModule(moduleId);
         send(moduleView ? 'module' : 'gone', moduleView ? moduleMessage(moduleView) : JSON.stringify({ module_id: moduleId }));
       }
       dueModules.clear();

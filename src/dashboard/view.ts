@@ -57,9 +57,15 @@ export class DashboardView {
 
   /** Modules with a snapshot, by id (a status without one is some other module's), and the pinned one. */
   shown(): ModuleView[] {
-    return [...this.modules.values()]
-      .filter((view) => view.snapshot !== undefined || view.module_id === this.pinned)
+    return [...this.modules.keys()]
+      .flatMap((id) => this.shownModule(id) ?? [])
       .sort((a, b) => a.module_id.localeCompare(b.module_id));
+  }
+
+  /** One module's view, if it is shown. */
+  shownModule(moduleId: string): ModuleView | undefined {
+    const view = this.modules.get(moduleId);
+    return view !== undefined && (view.snapshot !== undefined || moduleId === this.pinned) ? view : undefined;
   }
 
   /** A snapshot payload; an empty one (a cleared retained message) forgets the module. */

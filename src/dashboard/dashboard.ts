@@ -24,7 +24,8 @@ export interface Dashboard {
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const { session, now, log } = options;
+  const { session, now } = options;
+  const log = options.log.child({ component: 'dashboard' });
   const { moduleId, prefix } = session.options;
   const view = new DashboardView(now(), options.all ? undefined : moduleId);
   const which = options.all ? ALL_MODULES : moduleId;
@@ -32,8 +33,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   view.setBroker(session.brokerConnected, now());
   session.onBrokerConnection((connected) => {
     view.setBroker(connected, now());
-    if (connected) log.info('dashboard: broker connection back');
-    else log.warn('dashboard: broker connection lost; the page says so and shows the last state it had');
+    if (connected) log.info('broker connection back');
+    else log.warn('broker connection lost; the page says so and shows the last state it had');
   });
   await session.onStatus((status, id) => view.applyStatus(id, status, now()), which);
   await session.onVar('reservation_end', (value, id) => view.applyEnd(id, value, now()), which);

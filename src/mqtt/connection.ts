@@ -38,6 +38,7 @@ export class MqttConnection {
   private readonly connectListeners: Array<() => void> = [];
   private readonly disconnectListeners: Array<() => void> = [];
   private wasConnected = false;
+  private closing = false;
 
   private constructor(
     private readonly client: MqttClient,
@@ -145,6 +146,7 @@ export class MqttConnection {
 
   /** Says offline, then disconnects cleanly (so the broker does not send the will). */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.client.connected && this.options.statusTopic !== undefined) await this.publish(this.options.statusTopic, 'offline', 1, true);
     await this.client.endAsync();
   }
@@ -170,8 +172,8 @@ export class MqttConnection {
   }
 
   private onClose(): void {
-    // MQTT.js emits close after every failed reconnect attempt too: tell a loss once.
-    if (!this.wasConnected) return;
+    // MQTT.js emits close after every failed reconnect attempt too: tell a loss once, and not our own close.
+    if (!this.wasConnected || this.closing) return;
     this.wasConnected = false;
     for (const listener of this.disconnectListeners) listener();
   }

@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { isObject } from '../everest/envelope';
 import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
 import { validateConfig } from '../generated/config-validator';
-import { manifest } from '../generated/manifest';
+import { configSchema, manifest } from '../generated/manifest';
 import type { ModuleConfigValues } from '../generated/types';
-import { LOG_LEVELS } from '../log';
+import { LOG_LEVELS, type LogFormat, logFormatSetting } from '../log';
+import { closestName } from './closest';
 import { OPTIMIZE_FOR_ENV, OPTIMIZE_FOR_VALUES } from './optimize-for';
 import { describeErrors } from '../schema/validate';
 import type { CliOptions } from './cli';
@@ -40,6 +41,8 @@ export interface ModuleConfig {
   moduleId: string;
   prefix: string;
   logLevel: string;
+  /** LOG_FORMAT, if set; otherwise main.ts picks pretty on a terminal and JSON elsewhere. */
+  logFormat?: LogFormat;
   mqtt: MqttSettings;
   connectTimeoutMs: number;
   values: ModuleConfigValues;
@@ -106,6 +109,7 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = logFormatSetting(env.LOG_FORMAT, problems);
   const connectTimeoutS = cli.connectTimeout === undefined ? 30 : Number(cli.connectTimeout);
   if (!(connectTimeoutS > 0 && connectTimeoutS <= 3600)) problems.push(`--connect-timeout ${cli.connectTimeout} must be a number of seconds in (0, 3600]`);
 
@@ -128,6 +132,7 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
     moduleId,
     prefix,
     logLevel,
+    ...(logFormat !== undefined ? { logFormat } : {}),
     mqtt,
     connectTimeoutMs: connectTimeoutS * 1000,
     values: Object.freeze(values),
@@ -214,11 +219,25 @@ function configValues(configModule: unknown, where: string | undefined, problems
   }
   const copy = { ...values };
   if (!validateConfig(copy)) {
-    for (const problem of describeErrors(validateConfig.errors).split('; ')) {
+    for (const error of validateConfig.errors ?? []) {
+      if (error.keyword === 'additionalProperties' && error.instancePath === '') {
+        problems.push(inEntry(where, unknownParameter(String(error.params.additionalProperty))));
+        continue;
+      }
+      const problem = describeErrors([error]);
       problems.push(inEntry(where, `config_module${problem.startsWith('/') ? '' : ' '}${problem}`));
     }
   }
   return copy;
+}
+
+/** `unknown parameter conectors: did you mean connectors?`, or the list of parameters when none is close. */
+function unknownParameter(name: string): string {
+  const known = Object.keys(configSchema.properties ?? {});
+  const suggestion = closestName(name, known);
+  return suggestion !== undefined
+    ? `unknown parameter ${name}: did you mean ${suggestion}?`
+    : `unknown parameter ${name} (config_module takes ${known.join(', ')})`;
 }
 
 function evseConnections(connections: unknown, where: string | undefined, problems: string[]): EvseManagerConnection[] {

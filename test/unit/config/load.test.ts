@@ -85,7 +85,27 @@ describe('the config file', () => {
     expect(message).toMatch(/reservations_enabled must be boolean/);
     expect(message).toMatch(/connectors must be >= 1/);
     expect(message).toMatch(/evse_manager_call_timeout_ms must be integer/);
-    expect(message).toMatch(/unknown property "reserve_connecter_zero_supported"/);
+    expect(message).toMatch(/unknown parameter reserve_connecter_zero_supported: did you mean reserve_connector_zero_supported\?/);
+  });
+
+  it.each([
+    ['conectors', 'connectors'],
+    ['Connectors', 'connectors'],
+    ['reservation_enabled', 'reservations_enabled'],
+    ['persistance_file', 'persistence_file'],
+    ['evse_manager_call_timeout', 'evse_manager_call_timeout_ms'],
+  ])('names the closest known parameter for a misspelt %s', (typo, meant) => {
+    const file = path.join(tmp, `typo-${typo}.yaml`);
+    writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', config_module: { [typo]: 1 } } } }));
+    expect(configError(cli({ config: file }))).toContain(`${file}: unknown parameter ${typo}: did you mean ${meant}?`);
+  });
+
+  it('lists the parameters when an unknown one is close to none of them', () => {
+    const file = path.join(tmp, 'typo-colour.yaml');
+    writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', config_module: { colour: 'red' } } } }));
+    const message = configError(cli({ config: file }));
+    expect(message).toContain('unknown parameter colour (config_module takes reservations_enabled, reserve_connector_zero_supported, connectors,');
+    expect(message).not.toContain('did you mean');
   });
 
   it('reports a module id the file has no entry for, naming the file and the id', () => {
@@ -164,6 +184,15 @@ describe('MQTT settings', () => {
     ['another protocol', 'http://broker:80'],
   ])('reports %s', (_what, mqttUrl) => {
     expect(configError(cli({ mqttUrl }))).toContain('MQTT URL');
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('is json or pretty when set, absent otherwise (main.ts then asks whether stdout is a terminal)', () => {
+    expect(loadConfig(cli(), {}).logFormat).toBeUndefined();
+    expect(loadConfig(cli(), { LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig(cli(), { LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(configError(cli(), { LOG_FORMAT: 'text' })).toContain('LOG_FORMAT "text" is not one of json, pretty');
   });
 });
 

@@ -1,15 +1,15 @@
 // One function turns CLI options, env, the EVerest config file and the manifest's defaults
 // into a frozen ModuleConfig, reporting every problem in one message.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { isObject } from '../everest/envelope';
 import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
+import { validateConfig } from '../generated/config-validator';
 import { configSchema, manifest } from '../generated/manifest';
 import type { ModuleConfigValues } from '../generated/types';
 import { LOG_LEVELS, type LogFormat, logFormatSetting } from '../log';
 import { closestName } from './closest';
 import { OPTIMIZE_FOR_ENV, OPTIMIZE_FOR_VALUES } from './optimize-for';
-import { createAjv, describeErrors } from '../schema/validate';
+import { describeErrors } from '../schema/validate';
 import type { CliOptions } from './cli';
 
 export interface EvseManagerConnection {
@@ -186,6 +186,8 @@ export function mqttSettings(cli: Pick<CliOptions, 'mqttUrl' | 'mqttCa' | 'mqttC
 function moduleEntry(file: string, moduleId: string, problems: string[]): Record<string, unknown> {
   let doc: unknown;
   try {
+    // yaml is loaded only when there is a file to read.
+    const { parse } = require('yaml') as typeof import('yaml');
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     problems.push(`config file ${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -216,9 +218,8 @@ function configValues(configModule: unknown, where: string | undefined, problems
     return {};
   }
   const copy = { ...values };
-  const validate = createAjv({ allErrors: true, useDefaults: true }).compile(configSchema);
-  if (!validate(copy)) {
-    for (const error of validate.errors ?? []) {
+  if (!validateConfig(copy)) {
+    for (const error of validateConfig.errors ?? []) {
       if (error.keyword === 'additionalProperties' && error.instancePath === '') {
         problems.push(inEntry(where, unknownParameter(String(error.params.additionalProperty))));
         continue;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { stringify, parse } from 'yaml';
 import type { CliOptions } from '../../../src/config/cli';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_PREFIX, type ModuleConfig, loadConfig } from '../../../src/config/load';
+import { optimizesForSize } from '../../../src/config/optimize-for';
 
 const root = path.join(__dirname, '..', '..', '..');
 const fixture = (name: string): string => path.join(root, 'test', 'fixtures', 'configs', name);
@@ -200,5 +201,11 @@ describe('RESERVATION_OPTIMIZE_FOR', () => {
     expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'size' })).not.toThrow();
     expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'speed' })).not.toThrow();
     expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'fast' })).toThrow(/RESERVATION_OPTIMIZE_FOR "fast" is not one of size, speed/);
+  });
+
+  it("keeps V8's default flags unless size is asked for", () => {
+    expect(optimizesForSize({})).toBe(false);
+    expect(optimizesForSize({ RESERVATION_OPTIMIZE_FOR: 'speed' })).toBe(false);
+    expect(optimizesForSize({ RESERVATION_OPTIMIZE_FOR: 'size' })).toBe(true);
   });
 });

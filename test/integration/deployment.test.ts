@@ -64,7 +64,8 @@ describe("the module's start", () => {
       configModule: { connectors: 2 },
       env: { NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'test', 'fixtures', 'require-trace.js')}`, REQUIRE_TRACE_FILE: trace },
     });
-    expect(await station.reserveNow(1, reservation(1))).toBe('Accepted');
+    // Serving, but no date to read yet: luxon comes with the first expiry_time.
+    expect(await station.list()).toEqual([]);
     expect(await station.module.stop()).toMatchObject({ code: 0 });
     const loaded = readFileSync(trace, 'utf8').split('\n');
     expect(loaded).toContainEqual(expect.stringContaining(`${path.sep}mqtt${path.sep}`));

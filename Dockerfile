@@ -1,5 +1,8 @@
+# Multi-platform: docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7 .
+# (node:20-bookworm-slim is published for all three.) The build stage runs on the builder's own
+# platform: the runtime dependencies are plain JavaScript, so its node_modules serve any target.
 # Build stage: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM --platform=$BUILDPLATFORM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

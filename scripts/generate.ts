@@ -3,9 +3,12 @@
 // and the README's config table. `--check` compares in memory and fails when stale.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Ajv from 'ajv';
+import Ajv, { type Options } from 'ajv';
 import addFormats from 'ajv-formats';
+import standaloneCode from 'ajv/dist/standalone';
 import { parse } from 'yaml';
+import { stateSchema } from '../src/persistence/state-file';
+import { CONFIG_AJV_OPTIONS, MESSAGE_AJV_OPTIONS } from '../src/schema/options';
 
 export class GenerateError extends Error {}
 
@@ -184,7 +187,7 @@ function oneLine(text: string): string {
 }
 
 function checkSchemasCompile(schemas: Array<[string, Schema]>): void {
-  const ajv = new Ajv({ strict: true, allErrors: false });
+  const ajv = new Ajv(MESSAGE_AJV_OPTIONS);
   addFormats(ajv);
   for (const [where, schema] of schemas) {
     try {
@@ -249,11 +252,17 @@ function configParameters(model: Model): Record<string, Schema> {
   return result;
 }
 
-function generateSchemas(model: Model): string {
-  const interfaces: Record<string, unknown> = {};
+interface ResolvedSchemas {
+  interfaces: Record<string, { cmds: Record<string, { arguments: Record<string, Schema>; result: Schema }>; vars: Record<string, Schema> }>;
+  types: Record<string, Record<string, Schema>>;
+}
+
+/** Every interface's and type's JSON Schema, $refs inlined, each checked to compile. */
+function resolvedSchemas(model: Model): ResolvedSchemas {
+  const interfaces: ResolvedSchemas['interfaces'] = {};
   const compiled: Array<[string, Schema]> = [];
   for (const [iface, def] of model.interfaces) {
-    const cmds: Record<string, unknown> = {};
+    const cmds: ResolvedSchemas['interfaces'][string]['cmds'] = {};
     for (const [cmd, cmdDef] of Object.entries(def.cmds)) {
       const where = `interfaces/${iface}.yaml: cmds.${cmd}`;
       const args: Record<string, Schema> = {};
@@ -272,7 +281,7 @@ function generateSchemas(model: Model): string {
     }
     interfaces[iface] = { cmds, vars };
   }
-  const types: Record<string, Record<string, Schema>> = {};
+  const types: ResolvedSchemas['types'] = {};
   for (const [file, typeFile] of model.typeFiles) {
     types[file] = {};
     for (const [name, schema] of Object.entries(typeFile.types)) {
@@ -283,7 +292,12 @@ function generateSchemas(model: Model): string {
     }
   }
   checkSchemasCompile(compiled);
-  const names = [...model.interfaces.keys()];
+  return { interfaces, types };
+}
+
+function generateSchemas(model: Model): string {
+  const { interfaces, types } = resolvedSchemas(model);
+  const names = Object.keys(interfaces);
   return [
     STAMP,
     "import type { InterfaceSchema, JsonSchema } from '../schema/schema-types';\n",
@@ -292,13 +306,83 @@ function generateSchemas(model: Model): string {
   ].join('\n');
 }
 
-function generateManifest(model: Model): string {
+/**
+ * ajv's standalone code for the given schemas, compiled here so the module compiles (and
+ * generates) no code at run time. Returns the code and, per schema, the name it exports.
+ */
+function standaloneValidators(options: Options, schemas: Schema[]): { code: string; names: string[] } {
+  const ajv = new Ajv({ ...options, code: { source: true, esm: true } });
+  addFormats(ajv);
+  const names = schemas.map((schema, i) => {
+    const name = `v${i}`;
+    ajv.addSchema(schema, name);
+    return name;
+  });
+  const code = standaloneCode(ajv, Object.fromEntries(names.map((n) => [n, n])))
+    .replace(/^"use strict";/, '')
+    // one statement per line, so a diff of the generated file can be read
+    .replace(/([;}])(export const |const |function )/g, '$1\n$2');
+  return { code, names };
+}
+
+const VALIDATOR_HEADER = [
+  STAMP,
+  '// @ts-nocheck: ajv\'s standalone code, typed by the exports at the end.',
+  "import type { CompiledInterface, Validate } from '../schema/schema-types';\n",
+].join('\n');
+
+function generateValidators(model: Model): string {
+  const { interfaces, types } = resolvedSchemas(model);
+  const schemas: Schema[] = [];
+  const ref = (schema: Schema): string => `v${schemas.push(schema) - 1}`;
+  const interfaceEntries = Object.entries(interfaces).map(([iface, def]) => {
+    const cmds = Object.entries(def.cmds).map(([cmd, { arguments: args, result }]) => {
+      const argRefs = Object.entries(args).map(([arg, schema]) => `${arg}: ${ref(schema)}`);
+      return `${cmd}: { arguments: { ${argRefs.join(', ')} }, result: ${ref(result)} }`;
+    });
+    const vars = Object.entries(def.vars).map(([name, schema]) => `${name}: ${ref(schema)}`);
+    return `  ${iface}: { cmds: { ${cmds.join(', ')} }, vars: { ${vars.join(', ')} } },`;
+  });
+  const typeEntries = Object.entries(types).map(
+    ([file, fileTypes]) => `  ${file}: { ${Object.entries(fileTypes).map(([name, schema]) => `${name}: ${ref(schema)}`).join(', ')} },`,
+  );
+  const typeShape = Object.entries(types)
+    .map(([file, fileTypes]) => `${file}: { ${Object.keys(fileTypes).map((name) => `${name}: Validate`).join('; ')} }`)
+    .join('; ');
+  // The persistence file holds HeldReservation and ReservationEnd (a tree without them has none).
+  const named = (name: string): Schema | undefined => Object.values(types).find((fileTypes) => name in fileTypes)?.[name];
+  const held = named('HeldReservation');
+  const end = named('ReservationEnd');
+  const state = held && end ? ref(stateSchema(held, end) as Schema) : undefined;
+  const { code } = standaloneValidators(MESSAGE_AJV_OPTIONS, schemas);
+  return [
+    VALIDATOR_HEADER,
+    code,
+    '',
+    `export const interfaceValidators: { ${Object.keys(interfaces).map((n) => `${n}: CompiledInterface`).join('; ')} } = {\n${interfaceEntries.join('\n')}\n};`,
+    `export const typeValidators: { ${typeShape} } = {\n${typeEntries.join('\n')}\n};`,
+    ...(state ? ['/** The persistence file (src/persistence/state-file.ts). */', `export const validateState: Validate = ${state};`] : []),
+    '',
+  ].join('\n');
+}
+
+function configSchemaOf(model: Model): Schema {
   const parameters = configParameters(model);
-  const configSchema = {
+  return {
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(Object.entries(parameters).map(([name, schema]) => [name, model.resolve(schema, `manifest.yaml: config.${name}`)])),
   };
+}
+
+/** config_module's validator: every problem reported, defaults filled in. */
+function generateConfigValidator(model: Model): string {
+  const { code } = standaloneValidators(CONFIG_AJV_OPTIONS, [configSchemaOf(model)]);
+  return [VALIDATOR_HEADER, code, '', 'export const validateConfig: Validate = v0;', ''].join('\n');
+}
+
+function generateManifest(model: Model): string {
+  const configSchema = configSchemaOf(model);
   checkSchemasCompile([['manifest.yaml: config', configSchema]]);
   const provides = requireObject(model.manifest.provides ?? {}, 'manifest.yaml: provides');
   const requires = requireObject(model.manifest.requires ?? {}, 'manifest.yaml: requires');
@@ -360,6 +444,8 @@ export function generate(root: string): Map<string, string> {
     ['src/generated/types.ts', generateTypes(model)],
     ['src/generated/schemas.ts', generateSchemas(model)],
     ['src/generated/manifest.ts', generateManifest(model)],
+    ['src/generated/validators.ts', generateValidators(model)],
+    ['src/generated/config-validator.ts', generateConfigValidator(model)],
   ]);
   const readme = updateReadme(root, model);
   if (readme !== undefined) files.set('README.md', readme);

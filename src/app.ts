@@ -4,7 +4,7 @@ import { ReservationBook } from './domain/reservation-book';
 import type { ConnectorChange, DomainEvent } from './domain/types';
 import { CmdError } from './everest/errors';
 import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
-import { interfaces, types } from './generated/schemas';
+import { interfaceValidators, typeValidators } from './generated/validators';
 import type { Logger } from './log';
 import { SystemReadiness } from './manager/readiness';
 import { CommandCaller } from './mqtt/caller';
@@ -20,7 +20,7 @@ import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
 import { processDiagnostics, SnapshotPublisher } from './module/snapshot';
 import { Persister } from './persistence/persister';
 import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
-import { createAjv, InterfaceValidator } from './schema/validate';
+import { InterfaceValidator } from './schema/validate';
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 const SHUTDOWN_GRACE_MS = 5000;
@@ -47,8 +47,7 @@ export function createReservationModule({ config, log, clock = systemClock, send
     reservationsEnabled: config.values.reservations_enabled,
     connectorZeroSupported: config.values.reserve_connector_zero_supported,
   });
-  const ajv = createAjv();
-  const evseValidator = new InterfaceValidator(interfaces.evse_manager, ajv);
+  const evseValidator = new InterfaceValidator(interfaceValidators.evse_manager);
   const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
   let connection: MqttConnection | undefined;
   let providers: CommandProvider[] = [];
@@ -98,8 +97,8 @@ export function createReservationModule({ config, log, clock = systemClock, send
   const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => void afterChange(book.expireDue(nowMs)));
   const commandLog = log.child({ component: 'commands' });
   const commandTables = [
-    { implId: MAIN_IMPL_ID, iface: interfaces.reservation, handlers: createCommands(book, clock, afterChange, commandLog) },
-    { implId: STATUS_IMPL_ID, iface: interfaces.reservation_status, handlers: createStatusCommands(book) },
+    { implId: MAIN_IMPL_ID, iface: interfaceValidators.reservation, handlers: createCommands(book, clock, afterChange, commandLog) },
+    { implId: STATUS_IMPL_ID, iface: interfaceValidators.reservation_status, handlers: createStatusCommands(book) },
   ];
 
   return {
@@ -130,13 +129,13 @@ export function createReservationModule({ config, log, clock = systemClock, send
         evseManagers: config.evseManagers,
         subscribe: (topic, qos, handler) => open.subscribe(topic, qos, handler),
         validator: evseValidator,
-        validateRaisedError: ajv.compile(types.evse_manager?.RaisedError ?? {}),
+        validateRaisedError: typeValidators.evse_manager.RaisedError,
         onChange: (connectorId: number, change: ConnectorChange) => void afterChange(book.connectorChanged(connectorId, change)),
         log: log.child({ component: 'evse' }),
       });
       if (persistenceFile) {
         // Held again before the first command can arrive; a file that cannot be written stops start-up.
-        const events = restoreState(persistenceFile, book, outbox, ajv, clock.now(), log.child({ component: 'persistence' }));
+        const events = restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' }));
         void afterChange(events);
         saveState();
       }
@@ -144,7 +143,7 @@ export function createReservationModule({ config, log, clock = systemClock, send
         ({ implId, iface, handlers }) =>
           new CommandProvider(
             open,
-            new InterfaceValidator(iface, ajv),
+            new InterfaceValidator(iface),
             handlers as unknown as Record<string, CommandHandler>,
             { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES },
             log.child({ component: 'provider', impl_id: implId }),

@@ -5,7 +5,7 @@ import { clientId, createReservationModule, type ReservationModule } from './app
 import { type CliOptions, parseCli, USAGE } from './config/cli';
 import { ConfigError, loadConfig, type ModuleConfig } from './config/load';
 import { type EmbeddedBroker, isListening, startEmbeddedBroker } from './embedded-broker';
-import { createLogger, type Logger } from './log';
+import { chooseLogFormat, createLogger, type Logger } from './log';
 import { requestManagerConfig } from './manager/config-request';
 import { MqttConnection } from './mqtt/connection';
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   } catch (err) {
     return configFailed(err);
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, chooseLogFormat(config.logFormat, process.stdout.isTTY));
   let module: ReservationModule | undefined;
   let embedded: EmbeddedBroker | undefined;
   let signalled = false;

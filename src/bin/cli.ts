@@ -13,6 +13,7 @@ runClient(process.argv.slice(2), {
   env: process.env,
   now: () => Date.now(),
   interrupted,
+  stderrIsTty: process.stderr.isTTY,
 }).then(
   (code) => {
     process.exitCode = code;

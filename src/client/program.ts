@@ -5,7 +5,9 @@ import pino from 'pino';
 import { DEFAULT_MODULE_ID, DEFAULT_PREFIX, type Env, moduleAddress, mqttSettings, type MqttSettings } from '../config/load';
 import type { CallResult } from '../everest/envelope';
 import type { HeldReservation, ReservationCheckStatus, ReservationEnd, ReservationResult } from '../generated/types';
-import { createLogger } from '../log';
+import { startDashboard } from '../dashboard/dashboard';
+import { isLoopback, type Listen, MIN_TOKEN_LENGTH, parseListen } from '../dashboard/guard';
+import { chooseLogFormat, createLogger, type LogFormat, type Logger, logFormatSetting } from '../log';
 import type { Snapshot } from '../module/snapshot';
 import { expiryTime } from './expires';
 import { decodeSnapshot, describeReservation, formatConnectors, formatReservations, formatWatchEvent, snapshotChanges, type WatchEvent } from './format';
@@ -21,8 +23,10 @@ export interface ClientIo {
   err(text: string): void;
   env: Env;
   now(): number;
-  /** Settles when the user interrupts (Ctrl-C): ends `watch`. */
+  /** Settles when the user interrupts (Ctrl-C): ends `watch` and `dashboard`. */
   interrupted: Promise<void>;
+  /** Whether stderr is a terminal: the dashboard's log lines are pretty there. */
+  stderrIsTty?: boolean;
 }
 
 interface GlobalOptions {
@@ -42,7 +46,10 @@ const DEFAULT_TIMEOUT_S = 10;
 const EXIT_HELP = `
 exit codes: 0 done (reservation accepted, cancelled), 1 refused or failed (the module's answer says why),
             2 usage error, 3 the module did not answer within --timeout, 4 the broker cannot be reached
-env: MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, EVEREST_PREFIX`;
+env: MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, EVEREST_PREFIX,
+     DASHBOARD_TOKEN, LOG_FORMAT (json or pretty, for the dashboard's and --verbose log lines on stderr)`;
+
+const DEFAULT_LISTEN = '127.0.0.1:8080';
 
 /** A usage problem found after parsing (e.g. --expires), said before any connection. */
 class UsageError extends Error {}
@@ -90,21 +97,29 @@ export async function runClient(argv: string[], io: ClientIo): Promise<ExitCode>
     .option('--verbose', 'log the MQTT connection (pino JSON on stderr)', false)
     .addHelpText('after', EXIT_HELP);
 
-  /** Runs `body` with a session to the module, turning what goes wrong into exit codes. */
-  const withSession = (command: Command, body: (session: ModuleSession, options: GlobalOptions) => Promise<ExitCode>): Promise<void> => {
+  /**
+   * Runs `body` with a session to the module, turning what goes wrong into exit codes. Log lines go
+   * to stderr at `logLevel` (debug with --verbose), pretty on a terminal.
+   */
+  const withSession = (
+    command: Command,
+    body: (session: ModuleSession, options: GlobalOptions, log: Logger) => Promise<ExitCode>,
+    logLevel = 'silent',
+  ): Promise<void> => {
     const options = command.optsWithGlobals<GlobalOptions>();
     return (async () => {
       let session: ModuleSession | undefined;
       try {
-        const { mqtt, prefix, moduleId } = target(options, io.env);
-        const log = options.verbose ? createLogger('debug', pino.destination({ fd: 2, sync: true })) : createLogger('silent');
+        const { mqtt, prefix, moduleId, logFormat } = target(options, io.env);
+        const level = options.verbose ? 'debug' : logLevel;
+        const log = level === 'silent' ? createLogger('silent') : createLogger(level, pino.destination({ fd: 2, sync: true }), chooseLogFormat(logFormat, io.stderrIsTty));
         try {
-          session = await ModuleSession.open({ mqtt, prefix, moduleId, timeoutMs: options.timeout * 1000 }, log);
+          session = await ModuleSession.open({ mqtt, prefix, moduleId, timeoutMs: options.timeout * 1000, ...(command.name() === 'dashboard' ? { caller: 'reservation-dashboard' } : {}) }, log);
         } catch (err) {
           if (err instanceof BrokerUnreachable) throw new Stop(EXIT.unreachable, `cannot reach the broker: ${err.message}`, 'BrokerUnreachable');
           throw err;
         }
-        exitCode = await body(session, options);
+        exitCode = await body(session, options, log);
       } catch (err) {
         if (!(err instanceof Stop)) throw err;
         exitCode = err.code;
@@ -227,6 +242,42 @@ export async function runClient(argv: string[], io: ClientIo): Promise<ExitCode>
       }),
     );
 
+  program
+    .command('dashboard')
+    .description('serve a live web page of the module (with --all: of every module under the prefix, read-only) until Ctrl-C')
+    .option('--listen <host:port>', 'where to serve the page', DEFAULT_LISTEN)
+    .option('--token <secret>', `required unless --listen is a loopback address; every request must carry it (env DASHBOARD_TOKEN; at least ${MIN_TOKEN_LENGTH} characters)`)
+    .option('--all', 'fleet view: every module under the prefix ({prefix}modules/+/snapshot and status), read-only', false)
+    .action((opts: { listen: string; token?: string; all: boolean }, command: Command) => {
+      let listen: Listen;
+      try {
+        listen = parseListen(opts.listen);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const token = opts.token ?? io.env.DASHBOARD_TOKEN;
+      const loopback = isLoopback(listen.host);
+      if (!loopback && token === undefined) throw new UsageError(`--listen ${opts.listen} is not a loopback address: give --token <secret> (or env DASHBOARD_TOKEN), which every request must then carry`);
+      if (token !== undefined && token.length < MIN_TOKEN_LENGTH) throw new UsageError(`the dashboard token must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 16)`);
+      return withSession(
+        command,
+        async (session, options, log) => {
+          let dashboard;
+          try {
+            dashboard = await startDashboard({ session, listen, guard: { loopback, ...(token !== undefined ? { token } : {}) }, all: opts.all, now: io.now, log });
+          } catch (err) {
+            throw new Stop(EXIT.failed, (err as Error).message, 'ListenFailed');
+          }
+          if (options.json) io.out(JSON.stringify({ dashboard: dashboard.url, mode: opts.all ? 'fleet' : 'module' }));
+          else io.out(`dashboard on ${dashboard.url}${token !== undefined ? ' (open it once as ?token=<token>)' : ''}; Ctrl-C to stop`);
+          await io.interrupted;
+          await dashboard.close();
+          return EXIT.ok;
+        },
+        'info',
+      );
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -250,10 +301,11 @@ const CHECK_MEANING: Record<string, string> = {
 };
 
 /** Where the module is: broker settings, prefix and module id, or a Stop(usage) naming what is wrong. */
-function target(options: GlobalOptions, env: Env): { mqtt: MqttSettings; prefix: string; moduleId: string } {
+function target(options: GlobalOptions, env: Env): { mqtt: MqttSettings; prefix: string; moduleId: string; logFormat?: LogFormat } {
   const problems: string[] = [];
   const mqtt = mqttSettings(options, env, problems);
   const { prefix, moduleId } = moduleAddress(options, env, problems);
+  const logFormat = logFormatSetting(env.LOG_FORMAT, problems);
   if (problems.length > 0) throw new Stop(EXIT.usage, problems.join('; '), 'UsageError');
-  return { mqtt, prefix, moduleId };
+  return { mqtt, prefix, moduleId, ...(logFormat !== undefined ? { logFormat } : {}) };
 }

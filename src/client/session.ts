@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CallResult } from '../everest/envelope';
 import { decodeVar } from '../everest/envelope';
-import { snapshotTopic, statusTopic, varTopic } from '../everest/topics';
+import { moduleIdOf, snapshotTopic, statusTopic, varTopic } from '../everest/topics';
 import type { MqttSettings } from '../config/load';
 import { implOfCmd, implOfVar } from '../generated/manifest';
 import type { Logger } from '../log';
@@ -15,7 +15,15 @@ export interface SessionOptions {
   prefix: string;
   moduleId: string;
   timeoutMs: number;
+  /** Who calls, as the first part of the MQTT client id and of `origin` (default reservation-cli). */
+  caller?: string;
 }
+
+/** In place of a module id: every module under the prefix (the dashboard's fleet view). */
+export const ALL_MODULES = '+';
+
+/** A listener for what one module publishes; `moduleId` tells which when listening to ALL_MODULES. */
+export type ModuleListener<T> = (value: T, moduleId: string) => void;
 
 export class BrokerUnreachable extends Error {}
 
@@ -28,7 +36,7 @@ export class ModuleSession {
 
   static async open(options: SessionOptions, log: Logger): Promise<ModuleSession> {
     // Unique per run, so answers to two clients at once never cross.
-    const origin = `reservation-cli-${randomBytes(6).toString('hex')}`;
+    const origin = `${options.caller ?? 'reservation-cli'}-${randomBytes(6).toString('hex')}`;
     let connection: MqttConnection;
     try {
       connection = await MqttConnection.open({ ...options.mqtt, clientId: origin, connectTimeoutMs: options.timeoutMs }, log);
@@ -46,20 +54,35 @@ export class ModuleSession {
   }
 
   /** Values of one of the module's vars, as they are published. */
-  async onVar(name: string, listener: (value: unknown) => void): Promise<void> {
-    await this.connection.subscribe(varTopic(this.options.prefix, this.options.moduleId, implOf(implOfVar, name), name), 2, (payload) => {
+  async onVar(name: string, listener: ModuleListener<unknown>, moduleId = this.options.moduleId): Promise<void> {
+    await this.connection.subscribe(varTopic(this.options.prefix, moduleId, implOf(implOfVar, name), name), 2, (payload, topic) => {
       const decoded = decodeVar(payload);
-      if (decoded) listener(decoded.value);
+      if (decoded) this.tell(listener, decoded.value, topic);
     });
   }
 
   /** The retained snapshot now (if the module has published one) and every later one. */
-  async onSnapshot(listener: (payload: Buffer) => void): Promise<void> {
-    await this.connection.subscribe(snapshotTopic(this.options.prefix, this.options.moduleId), 1, listener);
+  async onSnapshot(listener: ModuleListener<Buffer>, moduleId = this.options.moduleId): Promise<void> {
+    await this.connection.subscribe(snapshotTopic(this.options.prefix, moduleId), 1, (payload, topic) => this.tell(listener, payload, topic));
   }
 
-  async onStatus(listener: (status: string) => void): Promise<void> {
-    await this.connection.subscribe(statusTopic(this.options.prefix, this.options.moduleId), 1, (payload) => listener(payload.toString('utf8')));
+  async onStatus(listener: ModuleListener<string>, moduleId = this.options.moduleId): Promise<void> {
+    await this.connection.subscribe(statusTopic(this.options.prefix, moduleId), 1, (payload, topic) => this.tell(listener, payload.toString('utf8'), topic));
+  }
+
+  /** Called with false when the broker connection is lost and true when it is back (subscriptions restored). */
+  onBrokerConnection(listener: (connected: boolean) => void): void {
+    this.connection.onDisconnected(() => listener(false));
+    this.connection.onConnected(() => listener(true));
+  }
+
+  get brokerConnected(): boolean {
+    return this.connection.connected;
+  }
+
+  private tell<T>(listener: ModuleListener<T>, value: T, topic: string): void {
+    const moduleId = moduleIdOf(this.options.prefix, topic);
+    if (moduleId !== undefined) listener(value, moduleId);
   }
 
   async close(): Promise<void> {

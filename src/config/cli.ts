@@ -28,6 +28,7 @@ export const USAGE = `usage: node dist/main.js [--config <file> | --everest] [--
   --mqtt-ca, --mqtt-cert, --mqtt-key
                      PEM files for mqtts:// (env MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE)
 env LOG_LEVEL: fatal, error, warn, info (default), debug, trace or silent
+env LOG_FORMAT: json or pretty (default: pretty when stdout is a terminal, JSON lines otherwise)
 Started by the EVerest manager (env EV_MODULE), the module id, prefix and broker come from EV_MODULE,
 EV_MQTT_EVEREST_PREFIX and EV_MQTT_BROKER_HOST/PORT or EV_MQTT_BROKER_SOCKET_PATH (else MQTT_SERVER_ADDRESS/PORT),
 and the config from EV_CONF_FILE (framework 0.18 and older) or from the manager over MQTT.`;

@@ -1,14 +1,15 @@
 // One function turns CLI options, env, the EVerest config file and the manifest's defaults
 // into a frozen ModuleConfig, reporting every problem in one message.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { isObject } from '../everest/envelope';
 import { isPlainTopicLevel, isValidPrefix } from '../everest/topics';
+import { validateConfig } from '../generated/config-validator';
 import { configSchema, manifest } from '../generated/manifest';
 import type { ModuleConfigValues } from '../generated/types';
-import { LOG_LEVELS } from '../log';
+import { LOG_LEVELS, type LogFormat, logFormatSetting } from '../log';
+import { closestName } from './closest';
 import { OPTIMIZE_FOR_ENV, OPTIMIZE_FOR_VALUES } from './optimize-for';
-import { createAjv, describeErrors } from '../schema/validate';
+import { describeErrors } from '../schema/validate';
 import type { CliOptions } from './cli';
 
 export interface EvseManagerConnection {
@@ -40,6 +41,8 @@ export interface ModuleConfig {
   moduleId: string;
   prefix: string;
   logLevel: string;
+  /** LOG_FORMAT, if set; otherwise main.ts picks pretty on a terminal and JSON elsewhere. */
+  logFormat?: LogFormat;
   mqtt: MqttSettings;
   connectTimeoutMs: number;
   values: ModuleConfigValues;
@@ -106,6 +109,7 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = logFormatSetting(env.LOG_FORMAT, problems);
   const connectTimeoutS = cli.connectTimeout === undefined ? 30 : Number(cli.connectTimeout);
   if (!(connectTimeoutS > 0 && connectTimeoutS <= 3600)) problems.push(`--connect-timeout ${cli.connectTimeout} must be a number of seconds in (0, 3600]`);
 
@@ -128,6 +132,7 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
     moduleId,
     prefix,
     logLevel,
+    ...(logFormat !== undefined ? { logFormat } : {}),
     mqtt,
     connectTimeoutMs: connectTimeoutS * 1000,
     values: Object.freeze(values),
@@ -181,6 +186,8 @@ export function mqttSettings(cli: Pick<CliOptions, 'mqttUrl' | 'mqttCa' | 'mqttC
 function moduleEntry(file: string, moduleId: string, problems: string[]): Record<string, unknown> {
   let doc: unknown;
   try {
+    // yaml is loaded only when there is a file to read.
+    const { parse } = require('yaml') as typeof import('yaml');
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     problems.push(`config file ${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -211,13 +218,26 @@ function configValues(configModule: unknown, where: string | undefined, problems
     return {};
   }
   const copy = { ...values };
-  const validate = createAjv({ allErrors: true, useDefaults: true }).compile(configSchema);
-  if (!validate(copy)) {
-    for (const problem of describeErrors(validate.errors).split('; ')) {
+  if (!validateConfig(copy)) {
+    for (const error of validateConfig.errors ?? []) {
+      if (error.keyword === 'additionalProperties' && error.instancePath === '') {
+        problems.push(inEntry(where, unknownParameter(String(error.params.additionalProperty))));
+        continue;
+      }
+      const problem = describeErrors([error]);
       problems.push(inEntry(where, `config_module${problem.startsWith('/') ? '' : ' '}${problem}`));
     }
   }
   return copy;
+}
+
+/** `unknown parameter conectors: did you mean connectors?`, or the list of parameters when none is close. */
+function unknownParameter(name: string): string {
+  const known = Object.keys(configSchema.properties ?? {});
+  const suggestion = closestName(name, known);
+  return suggestion !== undefined
+    ? `unknown parameter ${name}: did you mean ${suggestion}?`
+    : `unknown parameter ${name} (config_module takes ${known.join(', ')})`;
 }
 
 function evseConnections(connections: unknown, where: string | undefined, problems: string[]): EvseManagerConnection[] {

@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { encodeVar } from '../everest/envelope';
 import { errorTopic, varTopic } from '../everest/topics';
-import { interfaces } from '../generated/schemas';
 import type { SessionEvent } from '../generated/types';
 import type { Logger } from '../log';
 import type { MqttConnection } from '../mqtt/connection';
 import { CommandProvider } from '../mqtt/provider';
 import { INOPERATIVE_ERROR } from '../module/evse-watcher';
 import { InterfaceValidator } from '../schema/validate';
+import { interfaceValidators } from '../generated/validators';
 
 export class EvseSimulator {
   private provider: CommandProvider | undefined;
@@ -27,7 +27,7 @@ export class EvseSimulator {
   async start(): Promise<void> {
     this.provider = new CommandProvider(
       this.connection,
-      new InterfaceValidator(interfaces.evse_manager),
+      new InterfaceValidator(interfaceValidators.evse_manager),
       {
         reserve: (args) => {
           this.onCall('reserve', args);

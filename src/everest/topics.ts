@@ -25,6 +25,26 @@ export function isValidPrefix(prefix: string): boolean {
   return prefix.slice(0, -1).split('/').every(isPlainTopicLevel);
 }
 
+/** MQTT topic filter matching: `+` one level, `#` the rest (the parent level included). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** The module id in a topic under `{prefix}modules/{id}/`, or undefined. */
+export function moduleIdOf(prefix: string, topic: string): string | undefined {
+  const head = `${prefix}modules/`;
+  if (!topic.startsWith(head)) return undefined;
+  const id = topic.slice(head.length).split('/', 1)[0];
+  return id === undefined || id === '' ? undefined : id;
+}
+
 /** EVerest's `reservation` interface (manifest `provides.main`): reserve_now, cancel_reservation. */
 export const MAIN_IMPL_ID = 'main';
 /** This module's own `reservation_status` interface: exists_reservation, list_reservations, var reservation_end. */

@@ -1,12 +1,12 @@
 // Follows each connected EVSE manager (connection N is connector N): its session_event var and
 // its evse_manager/Inoperative error become ConnectorChanges for the domain.
-import type { ValidateFunction } from 'ajv';
 import type { EvseManagerConnection } from '../config/load';
 import type { ConnectorChange } from '../domain/types';
 import { decodeErrorEvent, decodeVar } from '../everest/envelope';
 import { errorTopic, varTopic } from '../everest/topics';
 import type { RaisedError, SessionEvent } from '../generated/types';
 import type { Logger } from '../log';
+import type { Validate } from '../schema/schema-types';
 import { check, type InterfaceValidator } from '../schema/validate';
 import type { Subscribe } from './ports';
 
@@ -41,7 +41,7 @@ export interface EvseWatcherDeps {
   subscribe: Subscribe;
   /** Validates session_event against the generated evse_manager interface. */
   validator: InterfaceValidator;
-  validateRaisedError: ValidateFunction;
+  validateRaisedError: Validate;
   onChange: (connectorId: number, change: ConnectorChange) => void;
   log: Logger;
 }

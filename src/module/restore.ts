@@ -1,25 +1,15 @@
 // Start-up from the persistence file: reservations held again (or ended, if their time passed
 // while the module was down) and reservation_end events the broker never confirmed sent again.
-import type Ajv from 'ajv';
 import type { ReservationBook } from '../domain/reservation-book';
 import type { DomainEvent } from '../domain/types';
-import { types } from '../generated/schemas';
+import { validateState } from '../generated/validators';
 import type { Logger } from '../log';
-import type { JsonSchema } from '../schema/schema-types';
-import { loadState, stateSchema } from '../persistence/state-file';
+import { loadState } from '../persistence/state-file';
 import type { EndOutbox } from './outbox';
 import { rfc3339ToEpochMs } from './time';
 
-/** A generated type's schema; a missing one is a build defect, never a reason to check less. */
-function typeSchema(file: string, name: string): JsonSchema {
-  const schema = types[file]?.[name];
-  if (schema === undefined) throw new Error(`no generated schema for types/${file}.yaml ${name}`);
-  return schema;
-}
-
-export function restoreState(path: string, book: ReservationBook, outbox: EndOutbox, ajv: Ajv, nowMs: number, log: Logger): DomainEvent[] {
-  const validate = ajv.compile(stateSchema(typeSchema('reservation_status', 'HeldReservation'), typeSchema('reservation', 'ReservationEnd')));
-  const loaded = loadState(path, validate, nowMs);
+export function restoreState(path: string, book: ReservationBook, outbox: EndOutbox, nowMs: number, log: Logger): DomainEvent[] {
+  const loaded = loadState(path, validateState, nowMs);
   if ('corrupt' in loaded) {
     log.error({ file: path, moved_to: loaded.movedTo, reason: loaded.corrupt }, 'persistence file is unreadable; moved aside, starting without its reservations');
   }
@@ -32,7 +22,7 @@ export function restoreState(path: string, book: ReservationBook, outbox: EndOut
         idToken: held.id_token,
         ...(held.parent_id_token !== undefined ? { parentIdToken: held.parent_id_token } : {}),
         expiryTime: held.expiry_time,
-        // The schema checked the format; an instant luxon cannot place counts as already past.
+        // The schema checked the format; an instant that cannot be placed counts as already past.
         expiresAtMs: rfc3339ToEpochMs(held.expiry_time) ?? nowMs,
       },
       nowMs,

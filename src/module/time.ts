@@ -1,5 +1,12 @@
-// RFC 3339 <-> epoch milliseconds, at the edge: the domain only sees numbers.
-import { DateTime } from 'luxon';
+// RFC 3339 <-> epoch milliseconds, at the edge: the domain only sees numbers. luxon is loaded at
+// the first date a command brings, not at start: a module that holds nothing never pays for it.
+import type { DateTime as LuxonDateTime } from 'luxon';
+
+let dateTime: typeof LuxonDateTime | undefined;
+function luxon(): typeof LuxonDateTime {
+  dateTime ??= (require('luxon') as typeof import('luxon')).DateTime;
+  return dateTime;
+}
 
 const LEAP_SECOND = /^(.*T\d{2}:\d{2}:)60(.*)$/;
 /** RFC 3339 5.6 lets a space stand for the `T` between date and time. */
@@ -20,11 +27,11 @@ export function rfc3339ToEpochMs(text: string): number | undefined {
   if (!RFC3339_SHAPE.test(text)) return undefined;
   const upper = text.toUpperCase().replace(SPACE_SEPARATOR, '$1T');
   const leap = LEAP_SECOND.exec(upper);
-  const parsed = DateTime.fromISO(leap ? `${leap[1]}59${leap[2]}` : upper, { setZone: true });
+  const parsed = luxon().fromISO(leap ? `${leap[1]}59${leap[2]}` : upper, { setZone: true });
   if (!parsed.isValid) return undefined;
   return parsed.toMillis() + (leap ? 1000 : 0);
 }
 
 export function epochMsToRfc3339(ms: number): string {
-  return DateTime.fromMillis(ms, { zone: 'utc' }).toISO() as string;
+  return new Date(ms).toISOString();
 }

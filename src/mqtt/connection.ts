@@ -1,6 +1,7 @@
 // The broker connection: the only place besides provider/caller that touches MQTT.js.
 import type { Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { topicMatches } from '../everest/topics';
 import type { Logger } from '../log';
 
 export type MessageHandler = (payload: Buffer, topic: string) => void;
@@ -8,6 +9,8 @@ export type MessageHandler = (payload: Buffer, topic: string) => void;
 /** Reconnect attempts back off from the first delay, doubling up to the last. */
 export const RECONNECT_MIN_MS = 500;
 export const RECONNECT_MAX_MS = 8000;
+/** MQTT keepalive, seconds: the only thing that wakes an idle module (MQTT.js checks every half of it). */
+export const MQTT_KEEPALIVE_S = 10;
 
 export type QoS = 0 | 1 | 2;
 
@@ -32,7 +35,12 @@ export function publishPacketBytes(topic: string, payload: string): number {
 
 export class MqttConnection {
   private readonly handlers = new Map<string, MessageHandler>();
+  /** Filters with `+` or `#` (a dashboard's fleet view), matched when no exact topic is. */
+  private readonly wildcardHandlers = new Map<string, MessageHandler>();
   private readonly connectListeners: Array<() => void> = [];
+  private readonly disconnectListeners: Array<() => void> = [];
+  private wasConnected = false;
+  private closing = false;
 
   private constructor(
     private readonly client: MqttClient,
@@ -49,10 +57,12 @@ export class MqttConnection {
       protocolVersion: 4, // MQTT 3.1.1, as everest-framework
       clean: true,
       resubscribe: true,
-      keepalive: 10,
+      keepalive: MQTT_KEEPALIVE_S,
       reconnectPeriod: RECONNECT_MIN_MS,
       connectTimeout: 5000,
       queueQoSZero: false,
+      // MQTT.js would otherwise pre-build 65,536 two-byte Buffers for packet ids: 6 MB of heap for nothing.
+      writeCache: false,
       ...(options.username !== undefined ? { username: options.username } : {}),
       ...(options.password !== undefined ? { password: options.password } : {}),
       ...options.tls,
@@ -61,6 +71,7 @@ export class MqttConnection {
     const client = mqtt.connect(options.url, clientOptions);
     const connection = new MqttConnection(client, options, log);
     client.on('connect', () => connection.onConnect());
+    client.on('close', () => connection.onClose());
     client.on('offline', () => log.warn({ url: redact(options.url) }, 'broker connection lost; reconnecting'));
     client.on('reconnect', () => connection.backOff());
     // Kept so that giving up can say why (refused, not authorised, TLS), not only that time ran out.
@@ -94,8 +105,13 @@ export class MqttConnection {
     this.connectListeners.push(listener);
   }
 
+  /** Called whenever the connection is lost (once per loss, not per failed reconnect attempt). */
+  onDisconnected(listener: () => void): void {
+    this.disconnectListeners.push(listener);
+  }
+
   async subscribe(topic: string, qos: QoS, handler: MessageHandler): Promise<void> {
-    this.handlers.set(topic, handler);
+    (/[+#]/.test(topic) ? this.wildcardHandlers : this.handlers).set(topic, handler);
     await this.client.subscribeAsync(topic, { qos });
   }
 
@@ -105,6 +121,7 @@ export class MqttConnection {
       await this.client.unsubscribeAsync(topic);
     } finally {
       this.handlers.delete(topic);
+      this.wildcardHandlers.delete(topic);
     }
   }
 
@@ -133,6 +150,7 @@ export class MqttConnection {
 
   /** Says offline, then disconnects cleanly (so the broker does not send the will). */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.client.connected && this.options.statusTopic !== undefined) await this.publish(this.options.statusTopic, 'offline', 1, true);
     await this.client.endAsync();
   }
@@ -148,6 +166,7 @@ export class MqttConnection {
   }
 
   private onConnect(): void {
+    this.wasConnected = true;
     this.client.options.reconnectPeriod = RECONNECT_MIN_MS;
     // MQTT.js leaves Nagle on: without this every QoS 1/2 round trip waits ~40 ms for delayed ACKs.
     (this.client.stream as Socket | undefined)?.setNoDelay?.(true);
@@ -156,8 +175,23 @@ export class MqttConnection {
     for (const listener of this.connectListeners) listener();
   }
 
+  private onClose(): void {
+    // MQTT.js emits close after every failed reconnect attempt too: tell a loss once, and not our own close.
+    if (!this.wasConnected || this.closing) return;
+    this.wasConnected = false;
+    for (const listener of this.disconnectListeners) listener();
+  }
+
   private dispatch(topic: string, payload: Buffer): void {
-    const handler = this.handlers.get(topic);
+    let handler = this.handlers.get(topic);
+    if (!handler) {
+      for (const [filter, candidate] of this.wildcardHandlers) {
+        if (topicMatches(filter, topic)) {
+          handler = candidate;
+          break;
+        }
+      }
+    }
     if (!handler) return;
     // A throwing listener would leave MQTT.js deaf (broker-facts #4): never let one escape.
     try {

@@ -3,8 +3,8 @@
 // folder): a crash at any moment leaves the old state or the new one, never a torn file.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import type { HeldReservation, ReservationEnd } from '../generated/types';
+import type { Validate } from '../schema/schema-types';
 import { check } from '../schema/validate';
 
 export const STATE_VERSION = 1;
@@ -21,7 +21,7 @@ export const EMPTY_STATE: PersistedState = { version: STATE_VERSION, reservation
 export type LoadResult = { state: PersistedState } | { state: PersistedState; corrupt: string; movedTo: string };
 
 /** Reads the state file; a missing file is an empty state, a corrupt one is moved aside and reported. */
-export function loadState(path: string, validateState: ValidateFunction, nowMs: number): LoadResult {
+export function loadState(path: string, validateState: Validate, nowMs: number): LoadResult {
   removeStaleTemporaries(path);
   if (!existsSync(path)) return { state: EMPTY_STATE };
   let problem: string | undefined;

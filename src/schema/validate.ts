@@ -1,12 +1,33 @@
-// ajv, compiled once at start-up from the generated schemas; messages name what is wrong.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import type { InterfaceSchema, JsonSchema } from './schema-types';
+// Checks against the validators; messages name what is wrong. The module uses the validators
+// the generator compiled (src/generated/validators.ts), so it loads no ajv compiler and generates
+// no code at run time; createAjv/compileInterface compile the same schemas at run time for tests
+// and tools.
+import type Ajv from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { MESSAGE_AJV_OPTIONS } from './options';
+import type { CompiledInterface, InterfaceSchema, JsonSchema, Validate } from './schema-types';
 
 export function createAjv(options: { allErrors?: boolean; useDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ strict: true, allErrors: options.allErrors ?? false, useDefaults: options.useDefaults ?? false });
+  // Loaded here, not at the top: the module itself never compiles.
+  const { default: AjvClass } = require('ajv') as typeof import('ajv');
+  const { default: addFormats } = require('ajv-formats') as typeof import('ajv-formats');
+  const ajv = new AjvClass({ ...MESSAGE_AJV_OPTIONS, ...options });
   addFormats(ajv);
   return ajv;
+}
+
+/** An interface's validators compiled at run time (tools and tests; the module uses the generated ones). */
+export function compileInterface(schema: InterfaceSchema, ajv: Ajv = createAjv()): CompiledInterface {
+  const compile = (s: JsonSchema): Validate => ajv.compile(s);
+  return {
+    cmds: Object.fromEntries(
+      Object.entries(schema.cmds).map(([cmd, def]) => [
+        cmd,
+        { arguments: Object.fromEntries(Object.entries(def.arguments).map(([name, s]) => [name, compile(s)])), result: compile(def.result) },
+      ]),
+    ),
+    vars: Object.fromEntries(Object.entries(schema.vars).map(([name, s]) => [name, compile(s)])),
+  };
 }
 
 export function describeErrors(errors: ErrorObject[] | null | undefined): string {
@@ -21,26 +42,25 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
 }
 
 /** Describes why `value` fails `validate`, or undefined if it passes. */
-export function check(validate: ValidateFunction, value: unknown): string | undefined {
+export function check(validate: Validate, value: unknown): string | undefined {
   return validate(value) ? undefined : describeErrors(validate.errors);
 }
 
 interface CompiledCmd {
-  arguments: Map<string, ValidateFunction>;
-  result: ValidateFunction;
+  arguments: Map<string, Validate>;
+  result: Validate;
 }
 
 /** Validators for one interface's commands and vars, as the EVerest framework checks them. */
 export class InterfaceValidator {
   private readonly cmds = new Map<string, CompiledCmd>();
-  private readonly vars = new Map<string, ValidateFunction>();
+  private readonly vars = new Map<string, Validate>();
 
-  constructor(schema: InterfaceSchema, ajv: Ajv = createAjv()) {
-    for (const [cmd, def] of Object.entries(schema.cmds)) {
-      const args = new Map(Object.entries(def.arguments).map(([name, s]) => [name, ajv.compile(s)] as const));
-      this.cmds.set(cmd, { arguments: args, result: ajv.compile(def.result) });
+  constructor(compiled: CompiledInterface) {
+    for (const [cmd, def] of Object.entries(compiled.cmds)) {
+      this.cmds.set(cmd, { arguments: new Map(Object.entries(def.arguments)), result: def.result });
     }
-    for (const [name, s] of Object.entries(schema.vars)) this.vars.set(name, ajv.compile(s as JsonSchema));
+    for (const [name, validate] of Object.entries(compiled.vars)) this.vars.set(name, validate);
   }
 
   get cmdNames(): string[] {

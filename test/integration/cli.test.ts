@@ -1,30 +1,12 @@
 // reservation-cli against a running module on a real mosquitto: every subcommand, as people and
 // scripts use it (text and --json), and what it says and exits with when things go wrong.
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { type Broker, freePort, startBroker } from '../support/broker';
+import { type CliRun, spawnCli } from '../support/cli-process';
 import { type Charger, startCharger } from '../support/evse-double';
 import { type HeldReservation, reservation } from '../support/harness';
-import { REPO_ROOT } from '../support/module-process';
-import { sleep, track, trackChild } from '../support/teardown';
+import { sleep } from '../support/teardown';
 
-const CLI_JS = path.join(REPO_ROOT, 'dist', 'bin', 'cli.js');
 const CALL_TIMEOUT_S = '10';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface CliProcess {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves once stdout has a line matching `pattern`; rejects after timeoutMs. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  exited: Promise<CliRun>;
-}
 
 let broker: Broker;
 let charger: Charger;
@@ -36,35 +18,6 @@ beforeAll(async () => {
 beforeEach(async () => {
   charger = await startCharger(broker);
 });
-
-function spawnCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [CLI_JS, ...args], { cwd: REPO_ROOT, env: { ...process.env, MQTT_URL: undefined, EVEREST_PREFIX: undefined } });
-  trackChild(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<CliRun>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-  track('reservation-cli', async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
-    async waitForLine(pattern, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const line = stdout.split('\n').find((l) => pattern.test(l));
-        if (line !== undefined) return line;
-        if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`);
-        await sleep(50);
-      }
-    },
-  };
-}
 
 /** The client pointed at this test's module. */
 function cli(...args: string[]): Promise<CliRun> {
@@ -216,12 +169,8 @@ describe('when things go wrong', () => {
   });
 
   it('takes the broker and prefix from MQTT_URL and EVEREST_PREFIX, as the module does', async () => {
-    const child = spawn(process.execPath, [CLI_JS, 'list'], { cwd: REPO_ROOT, env: { ...process.env, MQTT_URL: broker.url, EVEREST_PREFIX: charger.station.prefix } });
-    trackChild(child);
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^no reservations held/);
+    const run = await spawnCli(['list'], { MQTT_URL: broker.url, EVEREST_PREFIX: charger.station.prefix }).exited;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^no reservations held/);
   });
 });

@@ -2,7 +2,7 @@
 // spawned from its module folder with the manager's environment, or standalone (--everest); config
 // over MQTT; ModuleReady once per run of the manager; nothing published before GlobalReady.
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -80,9 +80,12 @@ describe('spawned by the manager from its module folder', () => {
         evse_manager_2: { moduleName: 'EvseManager', alreadyReady: true },
       },
     });
-    // Written in one place and copied to another: index.js must not depend on where it lies.
+    // Written in one place and copied to another: the folder carries the module, and needs neither
+    // this checkout nor node_modules.
     const copied = tempDir();
     cpSync(writeModuleFolder(tempDir()), path.join(copied, 'Reservation'), { recursive: true });
+    expect(readdirSync(path.join(copied, 'Reservation')).sort()).toEqual(['index.js', 'manifest.yaml', 'reservation.js']);
+    expect(readFileSync(path.join(copied, 'Reservation', 'index.js'), 'utf8')).not.toContain(REPO_ROOT);
     const module = await startModule({
       brokerUrl: broker.url,
       prefix,

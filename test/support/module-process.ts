@@ -133,7 +133,8 @@ function prepare(options: ModuleOptions): Prepared {
   ];
   const env: NodeJS.ProcessEnv = options.exactEnv ? {} : { ...process.env, LOG_LEVEL: 'debug' };
   // The module must see only what the test says, not the developer's shell.
-  for (const name of ['MQTT_URL', 'EVEREST_PREFIX', 'MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE']) delete env[name];
+  // LOG_FORMAT too: the harness reads the JSON lines a module writes into a pipe.
+  for (const name of ['MQTT_URL', 'EVEREST_PREFIX', 'MQTT_USERNAME', 'MQTT_PASSWORD', 'MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'LOG_FORMAT']) delete env[name];
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { isObject } from '../../src/everest/envelope';
-import { MAIN_IMPL_ID } from '../../src/everest/topics';
+import { MAIN_IMPL_ID, topicMatches } from '../../src/everest/topics';
 import { implOfCmd, implOfVar } from '../../src/generated/manifest';
 import { track, within } from './teardown';
 
@@ -50,19 +50,6 @@ function parsePayload(raw: Buffer): unknown {
     return text;
   }
 }
-
-/** MQTT topic filter matching (`+` one level, `#` the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true; // the rest, including the parent level itself
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
-
 
 /** Every message on a topic filter since it was created. */
 export class Collector {

@@ -26,7 +26,7 @@ describe('reservation-cli usage', () => {
   it('--help lists the subcommands, the exit codes and exits 0', async () => {
     const { code, out } = await run('--help');
     expect(code).toBe(EXIT.ok);
-    for (const command of ['reserve', 'cancel', 'exists', 'list', 'watch']) expect(out).toContain(command);
+    for (const command of ['reserve', 'cancel', 'exists', 'list', 'watch', 'dashboard']) expect(out).toContain(command);
     expect(out).toMatch(/exit codes: 0 .* 4 the broker cannot be reached/s);
   });
 
@@ -50,6 +50,11 @@ describe('reservation-cli usage', () => {
     ['a module id with a wildcard', ['--module', 'res#', 'list'], /--module "res#" is not a plain topic level/],
     ['a broker URL of another protocol', ['--mqtt-url', 'http://127.0.0.1:1883', 'list'], /protocol http: is not one of/],
     ['a TLS file that does not exist', ['--mqtt-ca', '/nonexistent/ca.pem', 'list'], /TLS ca file \/nonexistent\/ca.pem cannot be read/],
+    ['a dashboard on all interfaces without a token', ['dashboard', '--listen', '0.0.0.0:8080'], /--listen 0.0.0.0:8080 is not a loopback address: give --token <secret> \(or env DASHBOARD_TOKEN\)/],
+    ['a dashboard on a LAN address without a token', ['dashboard', '--listen', '192.0.2.10:8080'], /is not a loopback address/],
+    ['a dashboard on every interface (:port) without a token', ['dashboard', '--listen', ':8080'], /is not a loopback address/],
+    ['a dashboard token too short to be a secret', ['dashboard', '--token', 'secret'], /at least 16 characters/],
+    ['a --listen without a port', ['dashboard', '--listen', 'localhost'], /--listen "localhost" must be host:port/],
   ])('%s: exit 2 and says why', async (_what, argv, message) => {
     const { code, err } = await run(...argv);
     expect(code).toBe(EXIT.usage);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { stringify, parse } from 'yaml';
 import type { CliOptions } from '../../../src/config/cli';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_PREFIX, type ModuleConfig, loadConfig } from '../../../src/config/load';
+import { optimizesForSize } from '../../../src/config/optimize-for';
 
 const root = path.join(__dirname, '..', '..', '..');
 const fixture = (name: string): string => path.join(root, 'test', 'fixtures', 'configs', name);
@@ -84,7 +85,27 @@ describe('the config file', () => {
     expect(message).toMatch(/reservations_enabled must be boolean/);
     expect(message).toMatch(/connectors must be >= 1/);
     expect(message).toMatch(/evse_manager_call_timeout_ms must be integer/);
-    expect(message).toMatch(/unknown property "reserve_connecter_zero_supported"/);
+    expect(message).toMatch(/unknown parameter reserve_connecter_zero_supported: did you mean reserve_connector_zero_supported\?/);
+  });
+
+  it.each([
+    ['conectors', 'connectors'],
+    ['Connectors', 'connectors'],
+    ['reservation_enabled', 'reservations_enabled'],
+    ['persistance_file', 'persistence_file'],
+    ['evse_manager_call_timeout', 'evse_manager_call_timeout_ms'],
+  ])('names the closest known parameter for a misspelt %s', (typo, meant) => {
+    const file = path.join(tmp, `typo-${typo}.yaml`);
+    writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', config_module: { [typo]: 1 } } } }));
+    expect(configError(cli({ config: file }))).toContain(`${file}: unknown parameter ${typo}: did you mean ${meant}?`);
+  });
+
+  it('lists the parameters when an unknown one is close to none of them', () => {
+    const file = path.join(tmp, 'typo-colour.yaml');
+    writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', config_module: { colour: 'red' } } } }));
+    const message = configError(cli({ config: file }));
+    expect(message).toContain('unknown parameter colour (config_module takes reservations_enabled, reserve_connector_zero_supported, connectors,');
+    expect(message).not.toContain('did you mean');
   });
 
   it('reports a module id the file has no entry for, naming the file and the id', () => {
@@ -166,10 +187,25 @@ describe('MQTT settings', () => {
   });
 });
 
+describe('LOG_FORMAT', () => {
+  it('is json or pretty when set, absent otherwise (main.ts then asks whether stdout is a terminal)', () => {
+    expect(loadConfig(cli(), {}).logFormat).toBeUndefined();
+    expect(loadConfig(cli(), { LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig(cli(), { LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(configError(cli(), { LOG_FORMAT: 'text' })).toContain('LOG_FORMAT "text" is not one of json, pretty');
+  });
+});
+
 describe('RESERVATION_OPTIMIZE_FOR', () => {
   it('takes size or speed, and names itself when it is anything else', () => {
     expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'size' })).not.toThrow();
     expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'speed' })).not.toThrow();
     expect(() => loadConfig(cli(), { RESERVATION_OPTIMIZE_FOR: 'fast' })).toThrow(/RESERVATION_OPTIMIZE_FOR "fast" is not one of size, speed/);
+  });
+
+  it("keeps V8's default flags unless size is asked for", () => {
+    expect(optimizesForSize({})).toBe(false);
+    expect(optimizesForSize({ RESERVATION_OPTIMIZE_FOR: 'speed' })).toBe(false);
+    expect(optimizesForSize({ RESERVATION_OPTIMIZE_FOR: 'size' })).toBe(true);
   });
 });

@@ -5,18 +5,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { GenerateError, generate, staleFiles } from '../../../scripts/generate';
-import type { InterfaceSchema } from '../../../src/schema/schema-types';
-import { InterfaceValidator } from '../../../src/schema/validate';
+import type { CompiledInterface, InterfaceSchema, Validate } from '../../../src/schema/schema-types';
+import { check, compileInterface, InterfaceValidator } from '../../../src/schema/validate';
 
 const root = path.join(__dirname, '..', '..', '..');
 const fixtures = path.join(root, 'test', 'fixtures', 'generator');
 
-/** Runs a generated TypeScript file (it imports types only) and gives its exports. */
+/** Runs a generated TypeScript file (it imports types only, and the validators ajv's small runtime helpers) and gives its exports. */
 function load(source: string | undefined): Record<string, unknown> {
   if (source === undefined) throw new Error('no such generated file');
   const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
   const module = { exports: {} as Record<string, unknown> };
-  new Function('module', 'exports', js)(module, module.exports);
+  new Function('module', 'exports', 'require', js)(module, module.exports, require);
   return module.exports;
 }
 
@@ -60,7 +60,13 @@ describe('the committed generated files', () => {
 
 describe('generate() on a YAML tree', () => {
   it('writes types, schemas and manifest, and no README when the tree has none', () => {
-    expect([...generate(tmp).keys()].sort()).toEqual(['src/generated/manifest.ts', 'src/generated/schemas.ts', 'src/generated/types.ts']);
+    expect([...generate(tmp).keys()].sort()).toEqual([
+      'src/generated/config-validator.ts',
+      'src/generated/manifest.ts',
+      'src/generated/schemas.ts',
+      'src/generated/types.ts',
+      'src/generated/validators.ts',
+    ]);
   });
 
   it('resolves $ref: /reservation#/X into the schema, keeping the fields written next to it', () => {
@@ -84,14 +90,24 @@ describe('generate() on a YAML tree', () => {
     expect(types).toMatch(/book: Colour;/);
   });
 
-  it('gives schemas that compile in ajv and enforce format: date-time and the referenced enum', () => {
-    const { interfaces } = load(generate(tmp).get('src/generated/schemas.ts')) as { interfaces: { demo: InterfaceSchema } };
-    const validator = new InterfaceValidator(interfaces.demo);
+  it.each([
+    ['compiled at run time from the schemas', (files: Map<string, string>) => compileInterface((load(files.get('src/generated/schemas.ts')) as { interfaces: { demo: InterfaceSchema } }).interfaces.demo)],
+    ['compiled by the generator (standalone)', (files: Map<string, string>) => (load(files.get('src/generated/validators.ts')) as { interfaceValidators: { demo: CompiledInterface } }).interfaceValidators.demo],
+  ])('gives validators, %s, that enforce format: date-time and the referenced enum', (_how, compiled) => {
+    const validator = new InterfaceValidator(compiled(generate(tmp)));
     const booking = { id: 1, until: '2026-06-01T12:00:00Z', colour: 'Red' };
     expect(validator.checkArguments('book', { booking })).toBeUndefined();
     expect(validator.checkArguments('book', { booking: { ...booking, until: 'next week' } })).toBe(`argument 'booking': /until must match format "date-time"`);
     expect(validator.checkArguments('book', { booking: { ...booking, colour: 'Blue' } })).toBe(`argument 'booking': /colour must be one of "Red", "Green"`);
     expect(validator.checkVar('booked', { ...booking, extra: 1 })).toBe('var booked: has unknown property "extra"');
+  });
+
+  it('compiles the config validator to report every problem and fill in the defaults', () => {
+    const { validateConfig } = load(generate(tmp).get('src/generated/config-validator.ts')) as { validateConfig: Validate };
+    const values: Record<string, unknown> = {};
+    expect(check(validateConfig, values)).toBeUndefined();
+    expect(values.size).toBe(2);
+    expect(check(validateConfig, { size: 0, colour: 'red' })?.split('; ').sort()).toEqual(['/size must be >= 1', 'has unknown property "colour"']);
   });
 
   it('carries the manifest config defaults into the config schema', () => {
@@ -107,7 +123,8 @@ describe('generate() on a YAML tree', () => {
     expect(staleFiles(tmp)).toEqual([]);
     const manifest = path.join(tmp, 'manifest.yaml');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('default: 2', 'default: 3'));
-    expect(staleFiles(tmp)).toEqual(['src/generated/manifest.ts']);
+    // the default lives in the schema and in the compiled config validator that fills it in
+    expect(staleFiles(tmp)).toEqual(['src/generated/manifest.ts', 'src/generated/config-validator.ts']);
   });
 });
 

@@ -22,6 +22,7 @@ describe('rfc3339ToEpochMs', () => {
   it.each([
     ['one digit', '2026-06-01T12:00:00.5Z', 500],
     ['milliseconds', '2026-06-01T12:00:00.123Z', 123],
+    ['.57, without floating-point rounding to 569', '2026-06-01T12:00:00.57Z', 570],
     ['microseconds, to the millisecond below', '2026-06-01T12:00:00.123999Z', 123],
     ['nanoseconds', '2026-06-01T12:00:00.000000001Z', 0],
     ['with an offset', '2026-06-01T14:00:00.250+02:00', 250],
@@ -33,6 +34,12 @@ describe('rfc3339ToEpochMs', () => {
     expect(rfc3339ToEpochMs('2016-12-31T23:59:60Z')).toBe(Date.UTC(2017, 0, 1));
     expect(rfc3339ToEpochMs('2016-12-31T23:59:60.5Z')).toBe(Date.UTC(2017, 0, 1) + 500);
     expect(rfc3339ToEpochMs('2017-01-01T00:59:60+01:00')).toBe(Date.UTC(2017, 0, 1));
+  });
+
+  it('reads a year below 100 as that year, not 19xx', () => {
+    const expected = new Date(0);
+    expected.setUTCFullYear(50, 0, 1);
+    expect(rfc3339ToEpochMs('0050-01-01T00:00:00Z')).toBe(expected.getTime());
   });
 
   it('reads February 29 of a leap year', () => {

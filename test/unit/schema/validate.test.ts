@@ -1,11 +1,12 @@
-// The generated JSON Schemas, compiled by ajv as the module compiles them: what a caller's
-// arguments must look like, and that every message names the argument and the problem.
-import { configSchema } from '../../../src/generated/manifest';
+// The validators the module uses (compiled by the generator from the generated JSON Schemas): what
+// a caller's arguments must look like, and that every message names the argument and the problem.
+import { validateConfig } from '../../../src/generated/config-validator';
 import { interfaces } from '../../../src/generated/schemas';
-import { InterfaceValidator, check, createAjv } from '../../../src/schema/validate';
+import { interfaceValidators } from '../../../src/generated/validators';
+import { InterfaceValidator, check, compileInterface, createAjv } from '../../../src/schema/validate';
 
-const validator = new InterfaceValidator(interfaces.reservation);
-const statusValidator = new InterfaceValidator(interfaces.reservation_status);
+const validator = new InterfaceValidator(interfaceValidators.reservation);
+const statusValidator = new InterfaceValidator(interfaceValidators.reservation_status);
 const reservation = (overrides: Record<string, unknown> = {}) => ({ reservation_id: 1, id_token: 'TOKEN', expiry_time: '2026-06-01T12:00:00Z', ...overrides });
 const reserveNow = (args: Record<string, unknown>) => validator.checkArguments('reserve_now', { connector_id: 1, reservation: reservation(), ...args });
 /** Arguments as they arrive: JSON text, parsed. */
@@ -113,7 +114,7 @@ describe('the other commands and the var', () => {
 });
 
 describe('the config schema from manifest.yaml', () => {
-  const validate = createAjv({ allErrors: true }).compile(configSchema);
+  const validate = validateConfig;
 
   it('holds connectors between 1 and 1000000', () => {
     expect(check(validate, { connectors: 1 })).toBeUndefined();
@@ -136,7 +137,7 @@ describe('compiling', () => {
   it('compiles each schema once, when the validator is made, not on each check', () => {
     const ajv = createAjv();
     const compile = jest.spyOn(ajv, 'compile');
-    const compiled = new InterfaceValidator(interfaces.reservation, ajv);
+    const compiled = new InterfaceValidator(compileInterface(interfaces.reservation, ajv));
     const schemaCount = Object.values(interfaces.reservation.cmds).reduce((n, c) => n + Object.keys(c.arguments).length + 1, 0) + Object.keys(interfaces.reservation.vars).length;
     expect(compile).toHaveBeenCalledTimes(schemaCount);
     for (let i = 0; i < 100; i++) {
@@ -145,5 +146,18 @@ describe('compiling', () => {
       compiled.checkArguments('cancel_reservation', { reservation_id: i });
     }
     expect(compile).toHaveBeenCalledTimes(schemaCount);
+  });
+
+  it('gives the same answers at run time as the generated standalone validators the module uses', () => {
+    const runtime = new InterfaceValidator(compileInterface(interfaces.reservation));
+    const samples: Array<Record<string, unknown>> = [
+      { connector_id: 1, reservation: reservation() },
+      { connector_id: -1, reservation: reservation() },
+      { connector_id: 1.5, reservation: reservation({ expiry_time: 'tomorrow' }) },
+      { connector_id: 1, reservation: reservation({ id_token: 7, extra: true }) },
+      { connector_id: 1 },
+      { connector_id: 1, reservation: reservation(), colour: 'red' },
+    ];
+    for (const args of samples) expect(validator.checkArguments('reserve_now', args)).toBe(runtime.checkArguments('reserve_now', args));
   });
 });

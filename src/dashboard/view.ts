@@ -1,0 +1,153 @@
+// What the dashboard shows, kept on the server: per module its status, last snapshot and an
+// event log, plus the broker connection. Pure: fed by the MQTT side, read by the HTTP side.
+import { decodeSnapshot, snapshotChanges, type WatchEvent } from '../client/format';
+import type { ReservationEnd } from '../generated/types';
+import type { Snapshot } from '../module/snapshot';
+import { epochMsToRfc3339 } from '../module/time';
+
+/** Newest first; older ones drop off (the page is a live view, not an archive). */
+export const MAX_EVENTS = 100;
+
+/** A reservation that left the snapshot with no reservation_end seen (a bridge carries only snapshot and status). */
+export interface GoneEvent {
+  type: 'reservation_gone';
+  reservation_id: number;
+}
+
+export type DashboardEvent = (WatchEvent | GoneEvent) & { at: string };
+
+export interface ModuleView {
+  module_id: string;
+  /** From the retained status topic: online, offline, or unknown until it is read. */
+  status: string;
+  snapshot?: Snapshot;
+  events: DashboardEvent[];
+}
+
+/** Ids of ended reservations not yet gone from a snapshot: enough for any burst between two snapshots. */
+const MAX_ENDED_REMEMBERED = 5000;
+
+export interface BrokerView {
+  connected: boolean;
+  /** When the dashboard last saw it connect or go (RFC 3339). */
+  since: string;
+}
+
+type Listener = (change: { kind: 'module'; moduleId: string } | { kind: 'broker' }) => void;
+
+export class DashboardView {
+  private readonly modules = new Map<string, ModuleView>();
+  /** Per module: reservation ids whose end was seen, so their leaving the snapshot is not told twice. */
+  private readonly ended = new Map<string, Set<number>>();
+  private readonly listeners: Listener[] = [];
+  broker: BrokerView;
+
+  /** `pinned`: the one module of a single-module dashboard, shown even before its first snapshot. */
+  constructor(
+    nowMs: number,
+    private readonly pinned?: string,
+  ) {
+    this.broker = { connected: true, since: epochMsToRfc3339(nowMs) };
+    if (pinned !== undefined) this.entry(pinned);
+  }
+
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Modules with a snapshot, by id (a status without one is some other module's), and the pinned one. */
+  shown(): ModuleView[] {
+    return [...this.modules.keys()]
+      .flatMap((id) => this.shownModule(id) ?? [])
+      .sort((a, b) => a.module_id.localeCompare(b.module_id));
+  }
+
+  /** One module's view, if it is shown. */
+  shownModule(moduleId: string): ModuleView | undefined {
+    const view = this.modules.get(moduleId);
+    return view !== undefined && (view.snapshot !== undefined || moduleId === this.pinned) ? view : undefined;
+  }
+
+  /** A snapshot payload; an empty one (a cleared retained message) forgets the module. */
+  applySnapshot(moduleId: string, payload: Buffer, nowMs: number): void {
+    if (payload.length === 0) {
+      if (moduleId !== this.pinned && this.modules.delete(moduleId)) {
+        this.ended.delete(moduleId);
+        this.changed(moduleId);
+      }
+      return;
+    }
+    const next = decodeSnapshot(payload);
+    if (!next) return;
+    const view = this.entry(moduleId);
+    // The first snapshot is the starting point, not news; later ones are compared with it.
+    if (view.snapshot !== undefined) {
+      const ended = this.ended.get(moduleId);
+      const still = new Set(next.reservations.map((r) => r.reservation_id));
+      for (const { reservation_id: id } of view.snapshot.reservations) {
+        if (still.has(id)) continue;
+        if (ended?.delete(id) !== true) this.record(view, { type: 'reservation_gone', reservation_id: id }, nowMs);
+      }
+      for (const event of snapshotChanges(view.snapshot, next)) {
+        const previous = view.snapshot.connectors.find((c) => event.type === 'connector' && c.connector_id === event.connector_id);
+        // A holder coming or going is told by the reservation and its end: only state changes here.
+        if (event.type === 'connector' && previous?.state === event.state) continue;
+        this.record(view, event, nowMs);
+      }
+    }
+    view.snapshot = next;
+    this.changed(moduleId);
+  }
+
+  applyEnd(moduleId: string, value: unknown, nowMs: number): void {
+    const end = value as Partial<ReservationEnd>;
+    if (typeof end.reservation_id !== 'number' || typeof end.reason !== 'string') return;
+    const view = this.entry(moduleId);
+    // The snapshot may have come first: its "no longer held" gives way to the end and its reason.
+    const gone = view.events.findIndex((e) => e.type === 'reservation_gone' && e.reservation_id === end.reservation_id);
+    if (gone >= 0) view.events.splice(gone, 1);
+    else this.rememberEnded(moduleId, end.reservation_id);
+    this.record(view, { type: 'reservation_end', reservation_id: end.reservation_id, reason: end.reason }, nowMs);
+    this.changed(moduleId);
+  }
+
+  applyStatus(moduleId: string, status: string, nowMs: number): void {
+    const view = this.entry(moduleId);
+    if (view.status === status) return;
+    if (view.status !== 'unknown') this.record(view, { type: 'status', status }, nowMs);
+    view.status = status;
+    this.changed(moduleId);
+  }
+
+  setBroker(connected: boolean, nowMs: number): void {
+    if (this.broker.connected === connected) return;
+    this.broker = { connected, since: epochMsToRfc3339(nowMs) };
+    for (const listener of this.listeners) listener({ kind: 'broker' });
+  }
+
+  private rememberEnded(moduleId: string, reservationId: number): void {
+    let ended = this.ended.get(moduleId);
+    if (!ended) this.ended.set(moduleId, (ended = new Set()));
+    ended.add(reservationId);
+    // Oldest out first (a Set iterates in insertion order).
+    if (ended.size > MAX_ENDED_REMEMBERED) ended.delete(ended.values().next().value as number);
+  }
+
+  private entry(moduleId: string): ModuleView {
+    let view = this.modules.get(moduleId);
+    if (!view) {
+      view = { module_id: moduleId, status: 'unknown', events: [] };
+      this.modules.set(moduleId, view);
+    }
+    return view;
+  }
+
+  private record(view: ModuleView, event: WatchEvent | GoneEvent, nowMs: number): void {
+    view.events.unshift({ at: epochMsToRfc3339(nowMs), ...event });
+    if (view.events.length > MAX_EVENTS) view.events.length = MAX_EVENTS;
+  }
+
+  private changed(moduleId: string): void {
+    for (const listener of this.listeners) listener({ kind: 'module', moduleId });
+  }
+}

@@ -3,10 +3,10 @@
 import type { Crash } from './events';
 import type { ModelEnd, World } from './model';
 
-/** The module ends a reservation within a second of its expiry_time (spec); one more for a loaded machine. */
-export const EXPIRY_LATE_MS = 2000;
+/** The module ends a reservation within a second of its expiry_time (spec); two more for a loaded, shared machine. */
+export const EXPIRY_LATE_MS = 3000;
 /** An end may still be on its way this long after it became due, at a checkpoint. */
-const PENDING_MS = 2500;
+const PENDING_MS = EXPIRY_LATE_MS + 500;
 /** reservation_end events the broker held when SIGKILLed (a broker without a disk write of them) are lost: this recent ones. */
 const BROKER_LOSS_MS = 3000;
 /**

@@ -56,8 +56,9 @@ export function createReservationModule({ config, log, clock = systemClock, send
 
   const publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain = false): Promise<boolean> =>
     connection ? connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
+  // In acceptance order, which a restart restores: the newest station-wide reservations give way first.
   const saveState = (): void =>
-    writeStateAtomically(persistenceFile as string, { version: STATE_VERSION, reservations: book.list().map(toWire), undelivered_ends: outbox.entries() });
+    writeStateAtomically(persistenceFile as string, { version: STATE_VERSION, reservations: book.oldest(book.size).map(toWire), undelivered_ends: outbox.entries() });
   const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
   const outbox = new EndOutbox(
     publish,

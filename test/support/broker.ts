@@ -12,10 +12,10 @@ export interface Broker {
   url: string;
   /** What mosquitto wrote on stderr (its log), most recent part. */
   log(): string;
-  /** SIGTERM, then waits for mosquitto to exit. Idempotent. */
-  stop(): Promise<void>;
-  /** Stops and starts again on the same port (for fault injection). */
-  restart(): Promise<void>;
+  /** SIGTERM (or `signal`, e.g. SIGKILL for a crash), then waits for mosquitto to exit. Idempotent. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops (with `signal`, SIGTERM by default) and starts again on the same port, same config (for fault injection). */
+  restart(signal?: NodeJS.Signals): Promise<void>;
 }
 
 const MOSQUITTO = process.env.MOSQUITTO_BIN ?? 'mosquitto';
@@ -116,11 +116,11 @@ class MosquittoBroker implements Broker {
     }
   }
 
-  async stop(): Promise<void> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child) return;
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      child.kill(signal);
       const exited = await within(exitOf(child).then(() => true), STOP_TIMEOUT_MS);
       if (!exited) {
         child.kill('SIGKILL');
@@ -130,8 +130,8 @@ class MosquittoBroker implements Broker {
     this.child = undefined;
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
+  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.stop(signal);
     // The port may linger for a moment; mosquitto sets SO_REUSEADDR, but retry to be sure.
     for (let attempt = 1; ; attempt++) {
       try {

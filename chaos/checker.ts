@@ -1,0 +1,285 @@
+// Checks what the runner saw against the model. Where the real system may have done either of
+// two things (a command in flight when the module or the broker died, an expiry at the moment
+// of a command, an EVSE event's ends not yet on disk at a SIGKILL), the checker keeps every
+// possible world and lets later observations (answers, lists, reservation_end events) rule
+// worlds out. A run fails when no world explains what was seen.
+import { EndLedger, EXPIRY_LATE_MS } from './ends';
+import { describeEvent, type LogEvent } from './events';
+import { type ModelEnd, World } from './model';
+
+/** A SIGKILL may leave an EVSE event's ends unwritten (the state file is written just after) if they were this recent. */
+const UNPERSISTED_MS = 3000;
+const MAX_WORLDS = 5000;
+/**
+ * An answer to a call in flight at a crash comes within this long, if at all (in transit, or
+ * replayed once the broker is back): after it, which way the call went no longer needs keeping
+ * apart from the state it left, and worlds that differ only in it merge.
+ */
+const LATE_ANSWER_MS = 20_000;
+
+interface Attempt {
+  sent: Extract<LogEvent, { k: 'sent' }>;
+  state: 'pending' | 'answered' | 'forked' | 'settled' | 'not-applied';
+  answer?: string;
+  forkedMs?: number;
+}
+
+export interface Failure {
+  step: number;
+  message: string;
+}
+
+const READ_ONLY = new Set(['exists_reservation', 'list_reservations']);
+
+function sortedList(value: unknown): string {
+  if (!Array.isArray(value)) return JSON.stringify(value);
+  return JSON.stringify([...(value as Array<{ reservation_id: number }>)].sort((a, b) => a.reservation_id - b.reservation_id));
+}
+
+export class Checker {
+  worlds: World[] = [new World()];
+  failure: Failure | undefined;
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly ends = new EndLedger();
+  private moduleUp = true;
+  private consumed = 0;
+  /** Counts for the report. */
+  readonly stats = { accepted: 0, reserveAnswers: {} as Record<string, number>, duplicatesExcused: 0, lossesExcused: 0, maxWorlds: 1 };
+
+  constructor(startMs: number) {
+    (this.worlds[0] as World).upSinceMs = startMs;
+  }
+
+  /** Consumes the events not yet seen; returns the failure, if any. */
+  feed(log: readonly LogEvent[]): Failure | undefined {
+    while (!this.failure && this.consumed < log.length) {
+      const event = log[this.consumed] as LogEvent;
+      this.consumed++;
+      this.consume(event, this.consumed - 1);
+      this.stats.maxWorlds = Math.max(this.stats.maxWorlds, this.worlds.length);
+      if (!this.failure && this.worlds.length > MAX_WORLDS) this.fail(event, `the model has more than ${MAX_WORLDS} possible states: the run cannot be checked`);
+    }
+    return this.failure;
+  }
+
+  private consume(e: LogEvent, index: number): void {
+    switch (e.k) {
+      case 'sent':
+        this.attempts.set(e.attempt, { sent: e, state: 'pending' });
+        return;
+      case 'answer':
+        return this.onAnswer(e, index);
+      case 'abandoned': {
+        const attempt = this.attempts.get(e.attempt);
+        // No crash since it was sent (a crash would have forked it): a module that applied it would have answered.
+        if (attempt?.state === 'pending') attempt.state = 'not-applied';
+        return;
+      }
+      case 'evse':
+        if (!this.moduleUp) return;
+        this.update(e, (w) => w.expire(e.t0, e.t, EXPIRY_LATE_MS, index).flatMap((x) => x.connectorEvent(e.evse, e.event, e.tx, e.t0, index)));
+        return;
+      case 'crash':
+        this.ends.crash(e.what, e.t);
+        this.update(e, (w) => w.expire(e.t, e.t, EXPIRY_LATE_MS, index));
+        this.forkPending(e, index);
+        if (e.what === 'module-kill') this.update(e, (w) => this.unpersisted(w, e.t));
+        if (e.what !== 'broker-kill') this.moduleUp = false;
+        return;
+      case 'module-spawned':
+        this.forkPending(e, index);
+        for (const w of this.worlds) w.restart(e.t);
+        this.moduleUp = true;
+        return;
+      case 'module-ready':
+        for (const w of this.worlds) w.upSinceMs = e.t;
+        this.forkPending(e, index);
+        return;
+      case 'broker-up':
+        this.forkPending(e, index);
+        return;
+      case 'end':
+        this.ends.receive(e.id, e.reason, e.t);
+        return;
+      case 'listener':
+        this.ends.listener(e.away, e.t);
+        return;
+      case 'checkpoint':
+        this.settleForks(e.t);
+        this.update(e, (w) => w.expire(e.t, e.t, EXPIRY_LATE_MS, index));
+        return this.matchEnds(e);
+      case 'failure':
+        this.fail(e, e.message);
+        return;
+    }
+  }
+
+  private onAnswer(e: Extract<LogEvent, { k: 'answer' }>, index: number): void {
+    const attempt = this.attempts.get(e.attempt);
+    if (!attempt) return;
+    const { sent } = attempt;
+    const observed = e.error !== undefined ? `error ${e.error}` : sortedList(e.retval);
+    if (attempt.state === 'settled') return; // long after its crash: nothing left to decide by it
+    if (attempt.state === 'answered') {
+      if (attempt.answer !== observed) this.fail(e, `${sent.command.cmd} (attempt ${e.attempt}) answered twice, differently: ${attempt.answer} then ${observed}`);
+      return;
+    }
+    if (e.error !== undefined) {
+      // Shutdown: refused while stopping, nothing applied. Any other error is a fault of its own.
+      if (e.error !== 'Shutdown') return this.fail(e, `${sent.command.cmd} ${JSON.stringify(sent.command)} answered with error ${e.error}`);
+      if (attempt.state === 'forked') this.filter(e, (w) => w.choices.get(e.attempt) === 'not-applied' || READ_ONLY.has(sent.command.cmd), `${sent.command.cmd} answered Shutdown`);
+      attempt.state = 'answered';
+      attempt.answer = observed;
+      return;
+    }
+    if (attempt.state === 'forked') {
+      if (!READ_ONLY.has(sent.command.cmd)) {
+        this.filter(e, (w) => w.choices.get(e.attempt) === observed, `${sent.command.cmd} ${JSON.stringify(sent.command)} answered ${observed} after a crash`);
+      }
+    } else {
+      // pending, or given up too early (answered after its timeout): applied between sending and now.
+      const predicted = new Set<string>();
+      const next = new Map<string, World>();
+      for (const world of this.worlds) {
+        for (const x of world.expire(sent.t, e.t, EXPIRY_LATE_MS, index)) {
+          for (const { world: w, result } of this.apply(x, attempt, index, e.t)) {
+            predicted.add(result);
+            if (result === observed && !next.has(w.key())) next.set(w.key(), w);
+          }
+        }
+      }
+      if (next.size === 0) {
+        return this.fail(e, `${sent.caller} ${sent.command.cmd} ${JSON.stringify(sent.command)} answered ${observed}; the model predicts ${[...predicted].join(' or ')}`);
+      }
+      this.worlds = [...next.values()];
+      if (sent.command.cmd === 'reserve_now') {
+        if (observed === '"Accepted"') this.stats.accepted++;
+        this.stats.reserveAnswers[observed] = (this.stats.reserveAnswers[observed] ?? 0) + 1;
+      }
+    }
+    attempt.state = 'answered';
+    attempt.answer = observed;
+  }
+
+  /** The command applied to a copy of `world`, with each result it can give (rule 4 at either end of the call). */
+  private apply(world: World, attempt: Attempt, index: number, answeredMs: number): Array<{ world: World; result: string }> {
+    const { sent } = attempt;
+    const c = sent.command;
+    switch (c.cmd) {
+      case 'reserve_now': {
+        const r = sent.reserve as NonNullable<typeof sent.reserve>;
+        const outcomes: Array<{ world: World; result: string }> = [];
+        for (const now of r.expiryMs > sent.t && r.expiryMs <= answeredMs ? [sent.t, answeredMs] : [sent.t]) {
+          const w = world.clone();
+          const result = w.reserveNow(r.connector, { id: r.id, token: r.token, ...(r.parent !== undefined ? { parent: r.parent } : {}), expiryTime: r.expiryTime, expiryMs: r.expiryMs }, now, index);
+          outcomes.push({ world: w, result: JSON.stringify(result) });
+        }
+        return outcomes;
+      }
+      case 'cancel_reservation': {
+        const w = world.clone();
+        return [{ world: w, result: JSON.stringify(w.cancel(c.id, sent.t, index)) }];
+      }
+      case 'exists_reservation':
+        return [{ world, result: JSON.stringify(world.exists(c.connector, c.token, c.parent)) }];
+      case 'list_reservations':
+        return [{ world, result: sortedList(world.list()) }];
+    }
+  }
+
+  /** Every attempt still unanswered may have been applied (before the crash) or not: both worlds go on. */
+  private forkPending(e: LogEvent, index: number): void {
+    for (const attempt of this.attempts.values()) {
+      if (attempt.state !== 'pending') continue;
+      attempt.state = 'forked';
+      attempt.forkedMs = e.t;
+      if (READ_ONLY.has(attempt.sent.command.cmd)) continue;
+      const id = attempt.sent.attempt;
+      this.update(e, (w) => {
+        const skipped = w.clone();
+        skipped.choices.set(id, 'not-applied');
+        const applied = w.expire(attempt.sent.t, e.t, EXPIRY_LATE_MS, index).flatMap((x) =>
+          this.apply(x, attempt, index, e.t).map(({ world, result }) => {
+            world.choices.set(id, result);
+            return world;
+          }),
+        );
+        return [skipped, ...applied];
+      });
+    }
+  }
+
+  private settleForks(nowMs: number): void {
+    const settled: string[] = [];
+    for (const [id, attempt] of this.attempts) {
+      if (attempt.state === 'forked' && (attempt.forkedMs ?? 0) < nowMs - LATE_ANSWER_MS) {
+        attempt.state = 'settled';
+        settled.push(id);
+      }
+      // Nothing more can happen to a call long answered or given up: forget it.
+      if ((attempt.state === 'answered' || attempt.state === 'not-applied') && attempt.sent.t < nowMs - 2 * LATE_ANSWER_MS) this.attempts.delete(id);
+    }
+    if (settled.length === 0) return;
+    const merged = new Map<string, World>();
+    for (const w of this.worlds) {
+      for (const id of settled) w.choices.delete(id);
+      if (!merged.has(w.key())) merged.set(w.key(), w);
+    }
+    this.worlds = [...merged.values()];
+  }
+
+  /**
+   * At a SIGKILL, the ends of recent EVSE events not yet seen by the listener may not be on disk
+   * yet: the restarted module then holds those reservations again. Writes are whole-state and in
+   * order, so what was written is a prefix of those events.
+   */
+  private unpersisted(world: World, killedMs: number): World[] {
+    const groups = new Map<number, ModelEnd[]>();
+    for (const end of world.ends) {
+      if (end.cause !== 'evse' || end.atMs < killedMs - UNPERSISTED_MS || this.ends.seen(world, end, killedMs)) continue;
+      const group = groups.get(end.input) ?? [];
+      group.push(end);
+      groups.set(end.input, group);
+    }
+    if (groups.size === 0) return [world];
+    const ordered = [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => g);
+    const worlds = [world];
+    for (let written = ordered.length - 1; written >= 0; written--) {
+      const w = world.clone();
+      for (const group of ordered.slice(written).reverse()) for (const end of [...group].reverse()) w.unend(w.ends.find((x) => x === end) as ModelEnd);
+      worlds.push(w);
+    }
+    return worlds;
+  }
+
+  /** Every world's ends against those received; worlds that cannot explain them are dropped. */
+  private matchEnds(e: Extract<LogEvent, { k: 'checkpoint' }>): void {
+    const problems: string[] = [];
+    this.worlds = this.worlds.filter((w) => {
+      const problem = this.ends.problem(w, e.t, e.final);
+      if (problem) problems.push(problem);
+      return problem === undefined;
+    });
+    this.stats.duplicatesExcused = this.ends.duplicatesExcused;
+    this.stats.lossesExcused = this.ends.lossesExcused;
+    if (this.worlds.length === 0) this.fail(e, `reservation_end events do not match the model: ${problems[0]}`);
+  }
+
+  /** Replaces every world by what `step` makes of it, without duplicates. */
+  private update(e: LogEvent, step: (w: World) => World[]): void {
+    const next = new Map<string, World>();
+    for (const world of this.worlds) for (const w of step(world)) if (!next.has(w.key())) next.set(w.key(), w);
+    this.worlds = [...next.values()];
+    if (this.worlds.length === 0 && !this.failure) this.fail(e, 'no state of the model explains this event');
+  }
+
+  private filter(e: LogEvent, keep: (w: World) => boolean, what: string): void {
+    const kept = this.worlds.filter(keep);
+    if (kept.length === 0) this.fail(e, `${what}: no state of the model explains it`);
+    this.worlds = kept;
+  }
+
+  private fail(e: LogEvent, message: string): void {
+    this.failure ??= { step: e.step, message: `${message}\n  at ${describeEvent(e)}` };
+  }
+}

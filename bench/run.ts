@@ -71,9 +71,12 @@ async function stopProcess({ child }: Process): Promise<void> {
   await exited;
 }
 
+let waiters = 0;
+
 /** Resolves when a message arrives on `topic`; the subscription is made before `start` runs. */
 async function waitForMessage(url: string, topic: string, start: () => void, timeoutMs = 15_000): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clientId: `bench-wait-${process.pid}-${Date.now()}`, protocolVersion: 4 });
+  // A counter, not the time: two waits started in one millisecond would share a client id, and the broker drops the first.
+  const client = await mqtt.connectAsync(url, { clientId: `bench-wait-${process.pid}-${++waiters}`, protocolVersion: 4 });
   try {
     await client.subscribeAsync(topic, { qos: 1 });
     const arrived = new Promise<void>((resolve, reject) => {

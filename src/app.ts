@@ -115,6 +115,8 @@ export function createReservationModule({ config, log, clock = systemClock, send
       );
       connection = open;
       open.onConnected(() => outbox.reconnected());
+      // A forward wall-clock jump shows at the next packet, so the expiry timer need not poll for it.
+      open.onPacketReceived(() => scheduler.checkClock());
       const evseCaller = new CommandCaller(
         open,
         { prefix, origin: moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms },

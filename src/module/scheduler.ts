@@ -7,11 +7,12 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /**
- * The longest the scheduler sleeps. Node's timers overflow past 2^31-1 ms (~24.8 days) and
- * run on the monotonic clock, so a wall-clock jump is only seen at a wake-up: waking at least
- * once a second keeps every expiry within a second of its expiry_time, however far ahead.
+ * The longest the timer sleeps. Node's timers overflow past 2^31-1 ms (~24.8 days) and run on
+ * the monotonic clock, so a forward wall-clock jump is seen only when the process wakes: at every
+ * packet from the broker (checkClock; the keepalive brings one at least every 10 s) or, with no
+ * broker to hear from, at this bound. A process that holds reservations far ahead sleeps between.
  */
-export const MAX_SLEEP_MS = 1000;
+export const MAX_SLEEP_MS = 60_000;
 
 export class ExpiryScheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -36,6 +37,14 @@ export class ExpiryScheduler {
     this.timer = setTimeout(() => this.wake(), delay);
   }
 
+  /**
+   * Call whenever the process is awake anyway (every packet received): ends what a forward
+   * wall-clock jump made due, without a timer of its own. One comparison when nothing is due.
+   */
+  checkClock(): void {
+    if (this.armedForMs !== undefined && this.armedForMs <= this.clock.now()) this.wake();
+  }
+
   stop(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -43,6 +52,7 @@ export class ExpiryScheduler {
   }
 
   private wake(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     // Decided by the wall clock at this moment, never by counting elapsed time.
     const now = this.clock.now();

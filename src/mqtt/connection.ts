@@ -105,6 +105,11 @@ export class MqttConnection {
     this.connectListeners.push(listener);
   }
 
+  /** Called for every packet from the broker (the keepalive's answers included): a wake-up to piggyback on. */
+  onPacketReceived(listener: () => void): void {
+    this.client.on('packetreceive', () => listener());
+  }
+
   /** Called whenever the connection is lost (once per loss, not per failed reconnect attempt). */
   onDisconnected(listener: () => void): void {
     this.disconnectListeners.push(listener);

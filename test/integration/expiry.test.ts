@@ -28,7 +28,7 @@ describe('expiry', () => {
     expect((await station.list()).map((r) => r.reservation_id)).toEqual([12]);
     // Its connector is free again.
     expect(await station.reserveNow(1, reservation(13))).toBe('Accepted');
-    // No second Expired for it (the scheduler wakes at least every second).
+    // No second Expired for it, however the timer wakes after it.
     await sleep(1500);
     expect(station.endEvents()).toEqual([{ reservation_id: 11, reason: 'Expired' }]);
   });

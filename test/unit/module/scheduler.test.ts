@@ -1,7 +1,7 @@
 // The single expiry timer, under jest's fake timers: Date.now() is the wall clock (moved by
 // jest.setSystemTime, which fires no timer, like a clock jump), timers run on their own clock.
 import type { ReservationBook } from '../../../src/domain/reservation-book';
-import { ExpiryScheduler, systemClock } from '../../../src/module/scheduler';
+import { ExpiryScheduler, MAX_SLEEP_MS, systemClock } from '../../../src/module/scheduler';
 import { type End, HOUR, NOW, ends, newBook, request } from '../domain/book-fixtures';
 
 const DAY = 24 * HOUR;
@@ -47,40 +47,64 @@ afterEach(() => {
 });
 
 describe('ExpiryScheduler', () => {
-  it('does not end a reservation 30 days ahead early, and ends it within a second of its time', () => {
+  it('does not end a reservation 30 days ahead early, sleeps in between, and ends it within a second of its time', () => {
     const { reserve, ended } = station();
     const due = NOW + 30 * DAY;
     const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
     reserve(1, due);
 
-    jest.advanceTimersByTime(60_000);
+    jest.advanceTimersByTime(HOUR);
     expect(ended).toEqual([]);
     // A delay past Node's limit would fire after 1 ms, over and over: 60,000 times a minute.
     const delays = setTimeoutSpy.mock.calls.map((call) => call[1] ?? 0);
     expect(delays.every((delay) => delay > 0 && delay <= NODE_MAX_TIMEOUT_MS)).toBe(true);
-    expect(delays.length).toBeLessThanOrEqual(61);
+    // Asleep but for one check a minute (the bound for a forward clock jump without a broker).
+    expect(delays.length).toBeLessThanOrEqual(HOUR / MAX_SLEEP_MS + 1);
 
-    // The remaining weeks, skipped: the scheduler only ever reads the wall clock when it wakes.
-    jest.setSystemTime(due - 10_000);
-    jest.advanceTimersByTime(9_999);
+    // The remaining weeks, one wake a minute, up to the last millisecond before the expiry.
+    jest.advanceTimersByTime(due - Date.now() - 1);
     expect(ended).toEqual([]);
-    jest.advanceTimersByTime(2_000);
+    jest.advanceTimersByTime(1_000);
     expect(ended).toEqual([{ id: 1, reason: 'Expired', atMs: expect.any(Number) }]);
     expect(ended[0]?.atMs).toBeGreaterThanOrEqual(due);
     expect(ended[0]?.atMs).toBeLessThanOrEqual(due + 1000);
   });
 
-  it('ends within a second the reservations a forward wall-clock jump made due, and only those', () => {
-    const { reserve, ended, book } = station();
+  it('wakes once, at the expiry, for a reservation due within the sleep bound', () => {
+    const { reserve, ended } = station();
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+    reserve(1, NOW + 45_000);
+    jest.advanceTimersByTime(44_999);
+    expect(ended).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(ended).toEqual([{ id: 1, reason: 'Expired', atMs: NOW + 45_000 }]);
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it('ends at the next packet the reservations a forward wall-clock jump made due, and only those', () => {
+    const { reserve, ended, book, scheduler } = station();
     reserve(1, NOW + 2 * HOUR);
     reserve(2, NOW + 5 * HOUR);
     jest.advanceTimersByTime(1_000);
+    scheduler.checkClock();
+    expect(ended).toEqual([]);
     jest.setSystemTime(NOW + 3 * HOUR);
-    jest.advanceTimersByTime(1_000);
+    // The keepalive's answer from the broker: no timer has fired yet.
+    scheduler.checkClock();
     expect(ended.map(({ id, reason }) => ({ id, reason }))).toEqual([{ id: 1, reason: 'Expired' }]);
     expect(book.list().map((r) => r.reservationId)).toEqual([2]);
-    jest.advanceTimersByTime(10_000);
+    scheduler.checkClock();
+    jest.advanceTimersByTime(10 * MAX_SLEEP_MS);
     expect(ended).toHaveLength(1);
+  });
+
+  it('ends what a forward wall-clock jump made due within the sleep bound when no packet comes', () => {
+    const { reserve, ended } = station();
+    reserve(1, NOW + 2 * HOUR);
+    jest.advanceTimersByTime(1_000);
+    jest.setSystemTime(NOW + 3 * HOUR);
+    jest.advanceTimersByTime(MAX_SLEEP_MS);
+    expect(ended.map(({ id, reason }) => ({ id, reason }))).toEqual([{ id: 1, reason: 'Expired' }]);
   });
 
   it('does not end anything early after a backward wall-clock jump, and still ends it on time', () => {

@@ -1,12 +1,16 @@
 import type { ConnectorConditions, HeldReservation } from './types';
 
+/** One bit per condition, a byte per connector: a station of 100,000 connectors costs 100 KB, not an object each. */
+const BIT: Readonly<Record<keyof ConnectorConditions, number>> = { faulted: 1, disabled: 2, occupied: 4 };
+
 /**
  * The connectors' conditions and which specific reservation holds each, with the counts the
  * reserve_now rules need kept up to date on every change, so no rule scans the connectors.
  */
 export class ConnectorTable {
-  private readonly conditions: ConnectorConditions[] = [];
-  private readonly holders = new Map<number, HeldReservation>();
+  /** Indexed by connector (1-based; index 0 unused). */
+  private readonly conditions: Uint8Array;
+  private readonly holders: Array<HeldReservation | undefined>;
   /** Available (not faulted, disabled or occupied) and held by no specific reservation. */
   freeCount = 0;
   faultedCount = 0;
@@ -14,9 +18,8 @@ export class ConnectorTable {
   blockedCount = 0;
 
   constructor(readonly count: number) {
-    for (let connector = 1; connector <= count; connector++) {
-      this.conditions[connector] = { faulted: false, disabled: false, occupied: false };
-    }
+    this.conditions = new Uint8Array(count + 1);
+    this.holders = new Array<HeldReservation | undefined>(count + 1).fill(undefined);
     this.freeCount = count;
   }
 
@@ -25,40 +28,44 @@ export class ConnectorTable {
   }
 
   conditionsOf(connector: number): Readonly<ConnectorConditions> {
-    return this.at(connector);
+    const bits = this.bitsOf(connector);
+    return { faulted: (bits & BIT.faulted) !== 0, disabled: (bits & BIT.disabled) !== 0, occupied: (bits & BIT.occupied) !== 0 };
   }
 
   isAvailable(connector: number): boolean {
-    const { faulted, disabled, occupied } = this.at(connector);
-    return !faulted && !disabled && !occupied;
+    return this.bitsOf(connector) === 0;
   }
 
   isFree(connector: number): boolean {
-    return this.isAvailable(connector) && !this.holders.has(connector);
+    return this.isAvailable(connector) && this.holders[connector] === undefined;
   }
 
   holder(connector: number): HeldReservation | undefined {
-    return this.holders.get(connector);
+    return this.holders[connector];
   }
 
   setCondition(connector: number, condition: keyof ConnectorConditions, value: boolean): void {
     this.recount(connector, () => {
-      this.at(connector)[condition] = value;
+      const bits = this.bitsOf(connector);
+      this.conditions[connector] = value ? bits | BIT[condition] : bits & ~BIT[condition];
     });
   }
 
   hold(connector: number, reservation: HeldReservation): void {
-    this.recount(connector, () => this.holders.set(connector, reservation));
+    this.recount(connector, () => {
+      this.holders[connector] = reservation;
+    });
   }
 
   release(connector: number): void {
-    this.recount(connector, () => this.holders.delete(connector));
+    this.recount(connector, () => {
+      this.holders[connector] = undefined;
+    });
   }
 
-  private at(connector: number): ConnectorConditions {
-    const conditions = this.conditions[connector];
-    if (!conditions) throw new RangeError(`no connector ${connector}`);
-    return conditions;
+  private bitsOf(connector: number): number {
+    if (!this.has(connector)) throw new RangeError(`no connector ${connector}`);
+    return this.conditions[connector] as number;
   }
 
   private recount(connector: number, change: () => void): void {
@@ -68,9 +75,9 @@ export class ConnectorTable {
   }
 
   private tally(connector: number, sign: 1 | -1): void {
-    const { faulted, disabled } = this.at(connector);
+    const bits = this.bitsOf(connector);
     if (this.isFree(connector)) this.freeCount += sign;
-    if (faulted) this.faultedCount += sign;
-    if (faulted || disabled) this.blockedCount += sign;
+    if (bits & BIT.faulted) this.faultedCount += sign;
+    if (bits & (BIT.faulted | BIT.disabled)) this.blockedCount += sign;
   }
 }

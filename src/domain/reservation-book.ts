@@ -14,7 +14,7 @@ export class ReservationBook {
   private readonly reservations = new Map<number, HeldReservation>();
   /** Station-wide (connector 0) reservations in acceptance order: the last is the newest. */
   private readonly stationWide = new Map<number, HeldReservation>();
-  private readonly expiries = new ExpiryQueue();
+  private readonly expiries = new ExpiryQueue<HeldReservation>((reservation) => this.reservations.get(reservation.reservationId) === reservation);
   private readonly connectors: ConnectorTable;
   private nextOrder = 1;
 
@@ -74,15 +74,15 @@ export class ReservationBook {
   /** Ends, as Expired, every reservation whose expiry is at or before `nowMs`. */
   expireDue(nowMs: number): DomainEvent[] {
     const events: DomainEvent[] = [];
-    for (let next = this.expiries.peek(); next && next.dueMs <= nowMs; next = this.expiries.peek()) {
-      events.push(this.end(this.reservations.get(next.id) as HeldReservation, 'Expired'));
+    for (let next = this.expiries.peek(); next && next.expiresAtMs <= nowMs; next = this.expiries.peek()) {
+      events.push(this.end(next, 'Expired'));
     }
     return events;
   }
 
   /** When the earliest held reservation expires (epoch ms), if any is held. */
   nextExpiryMs(): number | undefined {
-    return this.expiries.peek()?.dueMs;
+    return this.expiries.peek()?.expiresAtMs;
   }
 
   get(reservationId: number): HeldReservation | undefined {
@@ -191,14 +191,14 @@ export class ReservationBook {
 
   private add(reservation: HeldReservation): void {
     this.reservations.set(reservation.reservationId, reservation);
-    this.expiries.set(reservation.reservationId, reservation.expiresAtMs, reservation.order);
+    this.expiries.add(reservation);
     if (reservation.connectorId === 0) this.stationWide.set(reservation.reservationId, reservation);
     else this.connectors.hold(reservation.connectorId, reservation);
   }
 
   private remove(reservation: HeldReservation): void {
     this.reservations.delete(reservation.reservationId);
-    this.expiries.remove(reservation.reservationId);
+    this.expiries.removed();
     if (reservation.connectorId === 0) this.stationWide.delete(reservation.reservationId);
     else this.connectors.release(reservation.connectorId);
   }

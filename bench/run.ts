@@ -34,6 +34,8 @@ const STARTS = 5;
 /** After ModuleReady, V8 finishes its start-up work on its threads: compiling, and the memory reducer's Mark-Compact (seen 16-20 s in, later under load). */
 const IDLE_SETTLE_MS = 30_000;
 const IDLE_WINDOW_MS = 30_000;
+/** Quiet time before the resident memory of the 100,000 held is read (the memory reducer runs within ~20 s). */
+const HELD_SETTLE_MS = 30_000;
 
 /** The module as npm start and Docker run it, and the single-file bundle (npm run bundle). */
 const ENTRIES = [
@@ -307,7 +309,7 @@ interface ModuleScaleRow {
   errors: number;
 }
 
-async function scale(broker: Broker, prefix: string, moduleProc: Process): Promise<ModuleScaleRow[]> {
+async function scale(broker: Broker, prefix: string, moduleProc: Process): Promise<{ rows: ModuleScaleRow[]; settledRssMb: number }> {
   const caller = await BenchCaller.connect(broker.url, prefix, 'bench-scale', 2);
   const ends = await mqtt.connectAsync(broker.url, { clientId: `bench-ends-${process.pid}`, protocolVersion: 4 });
   (ends.stream as net.Socket).setNoDelay?.(true);
@@ -360,7 +362,9 @@ async function scale(broker: Broker, prefix: string, moduleProc: Process): Promi
   }
   await ends.endAsync();
   await caller.close();
-  return rows;
+  // What a charger carries while it holds them: after the burst, once V8's memory reducer has run.
+  await new Promise((resolve) => setTimeout(resolve, HELD_SETTLE_MS));
+  return { rows, settledRssMb: rssMb(moduleProc.pid) };
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
@@ -405,7 +409,7 @@ async function main(): Promise<void> {
   process.stderr.write('measuring the module at 1, 1,000 and 100,000 held...\n');
   // A fresh module: what it holds is measured, not what the comparison runs left in its heap.
   const { proc: scaleProc } = await startModule(broker, `${prefix}scale/`, config);
-  const moduleScale = await scale(broker, `${prefix}scale/`, scaleProc);
+  const { rows: moduleScale, settledRssMb: heldSettledRssMb } = await scale(broker, `${prefix}scale/`, scaleProc);
   const rssAt = (held: number): number => moduleScale.find((r) => r.held === held)?.rssMb ?? Number.NaN;
   const bytesPerHeld = ((rssAt(100_000) - rssAt(1)) * 1024 * 1024) / (100_000 - 1);
   await stopProcess(scaleProc);
@@ -433,7 +437,11 @@ async function main(): Promise<void> {
       met: r.medianStartupMs <= TARGET_STARTUP_MS,
       measured: `${fmt(r.medianStartupMs)} ms`,
     })),
-    { name: `100,000 reservations held in <= ${TARGET_HELD_RSS_MB} MB resident`, met: rssAt(100_000) <= TARGET_HELD_RSS_MB, measured: `${fmt(rssAt(100_000))} MB` },
+    {
+      name: `100,000 reservations held in <= ${TARGET_HELD_RSS_MB} MB resident, ${HELD_SETTLE_MS / 1000} s after the last call`,
+      met: heldSettledRssMb <= TARGET_HELD_RSS_MB,
+      measured: `${fmt(heldSettledRssMb)} MB (${fmt(rssAt(100_000))} MB right after the calls)`,
+    },
     ...idleRows.map((r) => ({
       name: `idle, ${r.held === 0 ? 'nothing held' : 'one held an hour from its expiry'}: voluntary context switches in ${IDLE_WINDOW_MS / 1000} s <= the MQTT keepalive's ${IDLE_WAKE_BUDGET} (${r.entry})`,
       met: r.wakeUps <= IDLE_WAKE_BUDGET,
@@ -491,6 +499,7 @@ async function main(): Promise<void> {
       ]),
     ),
   );
+  out.push('', `Resident memory with 100,000 held, ${HELD_SETTLE_MS / 1000} s after the last call: ${fmt(heldSettledRssMb)} MB.`);
   out.push('', `Resident memory per held reservation: ${fmt(bytesPerHeld)} bytes.`, '', '## Targets', '');
   for (const t of targets) out.push(`- ${t.met ? 'PASS' : 'MISS'}: ${t.name}: ${t.measured}`);
   out.push('', errors === 0 ? 'Every answer was the expected one.' : `WRONG ANSWERS: ${errors}`, `Bench took ${fmt((Date.now() - began) / 1000)} s.`);
@@ -498,7 +507,7 @@ async function main(): Promise<void> {
 
   const resultsDir = path.join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const results = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, idle: idleRows, comparison, domain, moduleScale, bytesPerHeld, modulePeakMb, echoPeakMb, targets, errors };
+  const results = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, idle: idleRows, comparison, domain, moduleScale, heldSettledRssMb, bytesPerHeld, modulePeakMb, echoPeakMb, targets, errors };
   writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`results: bench/results/latest.json\n`);
   if (errors > 0) process.exitCode = 1;

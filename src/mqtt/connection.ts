@@ -1,8 +1,9 @@
 // The broker connection: the only place besides provider/caller that touches MQTT.js.
 import type { Socket } from 'node:net';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { topicMatches } from '../everest/topics';
 import type { Logger } from '../log';
+import { connectMqtt } from './transport';
 
 export type MessageHandler = (payload: Buffer, topic: string) => void;
 
@@ -68,7 +69,7 @@ export class MqttConnection {
       ...options.tls,
       ...(options.statusTopic !== undefined ? { will: { topic: options.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
     };
-    const client = mqtt.connect(options.url, clientOptions);
+    const client = connectMqtt(options.url, clientOptions);
     const connection = new MqttConnection(client, options, log);
     client.on('connect', () => connection.onConnect());
     client.on('close', () => connection.onClose());

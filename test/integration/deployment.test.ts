@@ -58,7 +58,7 @@ describe('the bundle (npm run bundle)', () => {
 });
 
 describe("the module's start", () => {
-  it('loads neither the client, the demo, the embedded broker, the generator, ajv\'s compiler nor a date library', async () => {
+  it('loads neither the client, the demo, the embedded broker, the generator, ajv\'s compiler, a date library nor a transport it does not use', async () => {
     const trace = path.join(tmp, 'required.txt');
     const station = await startStation(broker, {
       configModule: { connectors: 2 },
@@ -73,6 +73,9 @@ describe("the module's start", () => {
       /node_modules\/aedes\//,
       /node_modules\/commander\//,
       /node_modules\/luxon\//,
+      // An mqtt:// broker: no WebSocket (ws, with node's http, https and zlib) and no TLS transport.
+      /node_modules\/ws\//,
+      /node_modules\/mqtt\/build\/lib\/connect\/(ws|tls|index)\.js$/,
       /node_modules\/ajv\/dist\/(core|ajv|compile\/index)\.js$/,
       /node_modules\/(typescript|ts-node|esbuild)\//,
       /\/dist\/(client|bin|demo|dashboard)\//,

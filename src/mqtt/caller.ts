@@ -1,6 +1,5 @@
 // Outgoing EVerest command calls: our own response subscription, a call id, a timeout, and the
 // answer matched by id. A call never rejects: it resolves with the result or the CmdError.
-import { randomUUID } from 'node:crypto';
 import { type CallResult, decodeResult, encodeCmd } from '../everest/envelope';
 import { CmdError } from '../everest/errors';
 import { cmdTopic, responseTopic } from '../everest/topics';
@@ -44,7 +43,8 @@ export class CommandCaller {
   }
 
   call(moduleId: string, implId: string, cmd: string, args: Record<string, unknown>): Promise<CallResult> {
-    const id = randomUUID();
+    // node:crypto at the first call, not at start: a module without EVSE managers never calls.
+    const id = (require('node:crypto') as typeof import('node:crypto')).randomUUID();
     const target = `${moduleId}/${implId}/${cmd}`;
     return new Promise<CallResult>((resolve) => {
       const timer = setTimeout(() => {

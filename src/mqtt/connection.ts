@@ -108,7 +108,14 @@ export class MqttConnection {
 
   /** Called for every packet from the broker (the keepalive's answers included): a wake-up to piggyback on. */
   onPacketReceived(listener: () => void): void {
-    this.client.on('packetreceive', () => listener());
+    this.client.on('packetreceive', () => {
+      // Called inside MQTT.js's parser: a throw would leave it deaf (broker-facts #4).
+      try {
+        listener();
+      } catch (err) {
+        this.log.error({ err }, 'packet listener failed');
+      }
+    });
   }
 
   /** Called whenever the connection is lost (once per loss, not per failed reconnect attempt). */

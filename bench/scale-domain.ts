@@ -26,10 +26,10 @@ function request(id: number, expiresAtMs: number): Parameters<ReservationBook['r
 
 export function measureDomain(held: number): DomainScaleRow {
   const now = Date.now();
-  const book = new ReservationBook({ connectorCount: held + BATCH, reservationsEnabled: true, connectorZeroSupported: true });
+  const book = new ReservationBook({ evseCount: held + BATCH, reservationsEnabled: true, stationWideSupported: true });
   const before = heapUsed();
   // Spread expiries so the schedule is a real heap, not a sorted list.
-  for (let id = 1; id <= held; id++) book.reserveNow(id, request(id, now + HOUR_MS + ((id * 7919) % HOUR_MS)), now);
+  for (let id = 1; id <= held; id++) book.reserveNow({ evseId: id }, request(id, now + HOUR_MS + ((id * 7919) % HOUR_MS)), now);
   const heapBytesPerReservation = (heapUsed() - before) / held;
 
   let reserveNs = 0n;
@@ -40,8 +40,8 @@ export function measureDomain(held: number): DomainScaleRow {
     const first = nextId;
     let t = process.hrtime.bigint();
     for (let i = 0; i < BATCH; i++) {
-      const { result } = book.reserveNow(held + 1 + i, request(nextId++, now + HOUR_MS), now);
-      if (result !== 'Accepted') throw new Error(`reserve_now answered ${result}`);
+      const { decision } = book.reserveNow({ evseId: held + 1 + i }, request(nextId++, now + HOUR_MS), now);
+      if (!decision.accepted) throw new Error(`reserve_now refused: ${decision.refusal.kind}`);
     }
     reserveNs += process.hrtime.bigint() - t;
     t = process.hrtime.bigint();
@@ -49,7 +49,7 @@ export function measureDomain(held: number): DomainScaleRow {
     cancelNs += process.hrtime.bigint() - t;
     // A batch expiring before every held one: expiry pops exactly these.
     const dueAt = now + 1000;
-    for (let i = 0; i < BATCH; i++) book.reserveNow(held + 1 + i, request(nextId++, dueAt), now);
+    for (let i = 0; i < BATCH; i++) book.reserveNow({ evseId: held + 1 + i }, request(nextId++, dueAt), now);
     t = process.hrtime.bigint();
     const ended = book.expireDue(dueAt).length;
     expireNs += process.hrtime.bigint() - t;

@@ -78,15 +78,32 @@ function requireObject(value: unknown, where: string): Schema {
 class Model {
   readonly typeFiles = new Map<string, TypeFile>();
   readonly interfaces = new Map<string, InterfaceFile>();
+  /** The files a dialect's folder (types/<dialect>/, interfaces/<dialect>/) puts in place of the top level's. */
+  readonly dialectFiles = new Set<string>();
+  /** Type names a dialect's generated types refer to in the top level's (imported from there). */
+  readonly importedTypes = new Set<string>();
   manifest: Schema = {};
 
-  constructor(private readonly root: string) {
-    for (const file of yamlFiles(root, 'types')) {
+  /** The YAML of types/ and interfaces/, with a dialect's folder over them when one is named. */
+  constructor(
+    private readonly root: string,
+    readonly dialect?: string,
+  ) {
+    this.read('types', 'interfaces');
+    if (dialect !== undefined) this.read(`types/${dialect}`, `interfaces/${dialect}`, true);
+    this.manifest = requireObject(readYaml(root, 'manifest.yaml'), 'manifest.yaml');
+  }
+
+  private read(typesFolder: string, interfacesFolder: string, ofDialect = false): void {
+    const root = this.root;
+    for (const file of yamlFiles(root, typesFolder)) {
+      if (ofDialect) this.dialectFiles.add(`types/${baseName(file)}`);
       const doc = requireObject(readYaml(root, file), file);
       const types = requireObject(doc.types, `${file}: types`);
       this.typeFiles.set(baseName(file), { description: String(doc.description ?? ''), types: types as Record<string, Schema> });
     }
-    for (const file of yamlFiles(root, 'interfaces')) {
+    for (const file of yamlFiles(root, interfacesFolder)) {
+      if (ofDialect) this.dialectFiles.add(`interfaces/${baseName(file)}`);
       const doc = requireObject(readYaml(root, file), file);
       const cmds = requireObject(doc.cmds ?? {}, `${file}: cmds`);
       for (const [name, cmd] of Object.entries(cmds)) {
@@ -99,7 +116,21 @@ class Model {
         vars: requireObject(doc.vars ?? {}, `${file}: vars`) as Record<string, Schema>,
       });
     }
-    this.manifest = requireObject(readYaml(root, 'manifest.yaml'), 'manifest.yaml');
+  }
+
+  /** Where a file of the model was read from, for messages: types/x.yaml, or types/<dialect>/x.yaml. */
+  pathOf(kind: 'types' | 'interfaces', name: string): string {
+    return this.dialectFiles.has(`${kind}/${name}`) ? `${kind}/${this.dialect}/${name}.yaml` : `${kind}/${name}.yaml`;
+  }
+
+  /** The relative import of src/ from the generated files of this model. */
+  get src(): string {
+    return this.dialect === undefined ? '..' : '../..';
+  }
+
+  /** Whether a generated file for this model carries the types or interface of `file` (types/x or interfaces/x). */
+  emits(file: string): boolean {
+    return this.dialect === undefined || this.dialectFiles.has(file);
   }
 
   /** The type a `$ref: /file#/Name` names, or a GenerateError naming the file and the reference. */
@@ -147,7 +178,11 @@ class Model {
 }
 
 function tsType(model: Model, schema: Schema, where: string, indent: string): string {
-  if ('$ref' in schema) return model.lookup(schema.$ref, where).name;
+  if ('$ref' in schema) {
+    const target = model.lookup(schema.$ref, where);
+    if (!model.emits(`types/${target.file}`)) model.importedTypes.add(target.name);
+    return target.name;
+  }
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
   switch (schema.type) {
     case 'string':
@@ -207,17 +242,21 @@ function generateTypes(model: Model): string {
     names.set(name, where);
   };
   for (const [file, typeFile] of model.typeFiles) {
-    out.push(`// types/${file}.yaml: ${oneLine(typeFile.description)}\n`);
+    if (!model.emits(`types/${file}`)) continue;
+    out.push(`// ${model.pathOf('types', file)}: ${oneLine(typeFile.description)}\n`);
     for (const [name, schema] of Object.entries(typeFile.types)) {
       const where = `types/${file}.yaml: ${name}`;
       claim(name, where);
       const doc = typeof schema.description === 'string' ? `/** ${oneLine(schema.description)} */\n` : '';
       out.push(`${doc}export type ${name} = ${tsType(model, schema, where, '')};\n`);
+      // The values of an enum, for messages that name them (a type alone is gone at run time).
+      if (Array.isArray(schema.enum)) out.push(`export const ${name}Values: readonly ${name}[] = ${JSON.stringify(schema.enum)};\n`);
     }
   }
   for (const [iface, def] of model.interfaces) {
+    if (!model.emits(`interfaces/${iface}`)) continue;
     const base = pascal(iface);
-    const where = `interfaces/${iface}.yaml`;
+    const where = model.pathOf('interfaces', iface);
     out.push(`// ${where}: ${oneLine(def.description)}\n`);
     for (const suffix of ['CmdArgs', 'CmdResults', 'Cmd', 'Vars']) claim(`${base}${suffix}`, where);
     const args = Object.entries(def.cmds).map(([cmd, cmdDef]) => {
@@ -232,6 +271,11 @@ function generateTypes(model: Model): string {
     out.push(`export interface ${base}CmdResults {\n${results.join('\n')}\n}\n`);
     out.push(`export type ${base}Cmd = keyof ${base}CmdArgs;\n`);
     out.push(`export interface ${base}Vars {\n${vars.join('\n')}\n}\n`);
+  }
+  if (model.dialect !== undefined) {
+    const imports = [...model.importedTypes].sort();
+    if (imports.length > 0) out.splice(1, 0, `import type { ${imports.join(', ')} } from '../types';\n`);
+    return out.join('\n');
   }
   const config = configParameters(model);
   out.push('// manifest.yaml: config\n');
@@ -262,9 +306,11 @@ function resolvedSchemas(model: Model): ResolvedSchemas {
   const interfaces: ResolvedSchemas['interfaces'] = {};
   const compiled: Array<[string, Schema]> = [];
   for (const [iface, def] of model.interfaces) {
+    if (!model.emits(`interfaces/${iface}`)) continue;
+    const file = model.pathOf('interfaces', iface);
     const cmds: ResolvedSchemas['interfaces'][string]['cmds'] = {};
     for (const [cmd, cmdDef] of Object.entries(def.cmds)) {
-      const where = `interfaces/${iface}.yaml: cmds.${cmd}`;
+      const where = `${file}: cmds.${cmd}`;
       const args: Record<string, Schema> = {};
       for (const [arg, schema] of Object.entries(cmdDef.arguments ?? {})) {
         args[arg] = model.resolve(requireObject(schema, `${where}.arguments.${arg}`), `${where}.arguments.${arg}`);
@@ -276,16 +322,17 @@ function resolvedSchemas(model: Model): ResolvedSchemas {
     }
     const vars: Record<string, Schema> = {};
     for (const [name, schema] of Object.entries(def.vars)) {
-      vars[name] = model.resolve(requireObject(schema, `interfaces/${iface}.yaml: vars.${name}`), `interfaces/${iface}.yaml: vars.${name}`);
-      compiled.push([`interfaces/${iface}.yaml: vars.${name}`, vars[name]]);
+      vars[name] = model.resolve(requireObject(schema, `${file}: vars.${name}`), `${file}: vars.${name}`);
+      compiled.push([`${file}: vars.${name}`, vars[name]]);
     }
     interfaces[iface] = { cmds, vars };
   }
   const types: ResolvedSchemas['types'] = {};
   for (const [file, typeFile] of model.typeFiles) {
+    if (!model.emits(`types/${file}`)) continue;
     types[file] = {};
     for (const [name, schema] of Object.entries(typeFile.types)) {
-      const where = `types/${file}.yaml: ${name}`;
+      const where = `${model.pathOf('types', file)}: ${name}`;
       const resolved = model.resolve(schema, where);
       types[file][name] = resolved;
       compiled.push([where, resolved]);
@@ -300,7 +347,7 @@ function generateSchemas(model: Model): string {
   const names = Object.keys(interfaces);
   return [
     STAMP,
-    "import type { InterfaceSchema, JsonSchema } from '../schema/schema-types';\n",
+    `import type { InterfaceSchema, JsonSchema } from '${model.src}/schema/schema-types';\n`,
     `export const interfaces: { ${names.map((n) => `${n}: InterfaceSchema`).join('; ')} } = ${JSON.stringify(interfaces, null, 2)};\n`,
     `export const types: Record<string, Record<string, JsonSchema>> = ${JSON.stringify(types, null, 2)};\n`,
   ].join('\n');
@@ -325,13 +372,16 @@ function standaloneValidators(options: Options, schemas: Schema[]): { code: stri
   return { code, names };
 }
 
-const VALIDATOR_HEADER = [
-  STAMP,
-  '// @ts-nocheck: ajv\'s standalone code, typed by the exports at the end.',
-  "import type { CompiledInterface, Validate } from '../schema/schema-types';\n",
-].join('\n');
+function validatorHeader(model: Model): string {
+  return [
+    STAMP,
+    "// @ts-nocheck: ajv's standalone code, typed by the exports at the end.",
+    `import type { CompiledInterface, Validate } from '${model.src}/schema/schema-types';\n`,
+  ].join('\n');
+}
 
-function generateValidators(model: Model): string {
+/** `stateTypes`: the types of the persistence file's entries, where the dialects define some of them. */
+function generateValidators(model: Model, stateTypes: Readonly<Record<string, Schema>> = {}): string {
   const { interfaces, types } = resolvedSchemas(model);
   const schemas: Schema[] = [];
   const ref = (schema: Schema): string => `v${schemas.push(schema) - 1}`;
@@ -349,14 +399,13 @@ function generateValidators(model: Model): string {
   const typeShape = Object.entries(types)
     .map(([file, fileTypes]) => `${file}: { ${Object.keys(fileTypes).map((name) => `${name}: Validate`).join('; ')} }`)
     .join('; ');
-  // The persistence file holds HeldReservation and ReservationEnd (a tree without them has none).
-  const named = (name: string): Schema | undefined => Object.values(types).find((fileTypes) => name in fileTypes)?.[name];
-  const held = named('HeldReservation');
-  const end = named('ReservationEnd');
-  const state = held && end ? ref(stateSchema(held, end) as Schema) : undefined;
+  // The persistence file holds HeldReservation, ReservationEnd and ReservationUpdateStatus (a tree without them has none).
+  const named = (name: string): Schema | undefined => Object.values(types).find((fileTypes) => name in fileTypes)?.[name] ?? stateTypes[name];
+  const [held, end, update] = ['HeldReservation', 'ReservationEnd', 'ReservationUpdateStatus'].map(named);
+  const state = held && end && update && model.dialect === undefined ? ref(stateSchema(held, end, update) as Schema) : undefined;
   const { code } = standaloneValidators(MESSAGE_AJV_OPTIONS, schemas);
   return [
-    VALIDATOR_HEADER,
+    validatorHeader(model),
     code,
     '',
     `export const interfaceValidators: { ${Object.keys(interfaces).map((n) => `${n}: CompiledInterface`).join('; ')} } = {\n${interfaceEntries.join('\n')}\n};`,
@@ -378,7 +427,7 @@ function configSchemaOf(model: Model): Schema {
 /** config_module's validator: every problem reported, defaults filled in. */
 function generateConfigValidator(model: Model): string {
   const { code } = standaloneValidators(CONFIG_AJV_OPTIONS, [configSchemaOf(model)]);
-  return [VALIDATOR_HEADER, code, '', 'export const validateConfig: Validate = v0;', ''].join('\n');
+  return [validatorHeader(model), code, '', 'export const validateConfig: Validate = v0;', ''].join('\n');
 }
 
 function generateManifest(model: Model): string {
@@ -399,24 +448,35 @@ function generateManifest(model: Model): string {
     }
   }
   const manifest = { description: model.manifest.description, provides, requires, metadata: model.manifest.metadata };
+  return [
+    STAMP,
+    "import type { JsonSchema } from '../schema/schema-types';\n",
+    `export const manifest = ${JSON.stringify(manifest, null, 2)} as const;\n`,
+    implOfExports(model),
+    `/** The module's config parameters; defaults live here only (from manifest.yaml). */\nexport const configSchema: JsonSchema = ${JSON.stringify(configSchema, null, 2)};\n`,
+  ].join('\n');
+}
+
+/**
+ * Which implementation serves each command and var. A name two implementations provide (in a
+ * dialect, EVerest's exists_reservation and ours) goes to the first in manifest order.
+ */
+function implOfExports(model: Model): string {
+  const provides = requireObject(model.manifest.provides ?? {}, 'manifest.yaml: provides');
   const implOf = (kind: 'cmds' | 'vars'): Record<string, string> => {
     const owners: Record<string, string> = {};
     for (const [id, impl] of Object.entries(provides)) {
       const iface = model.interfaces.get(String((impl as Schema).interface)) as InterfaceFile;
       for (const name of Object.keys(iface[kind])) {
-        if (owners[name]) throw new GenerateError(`manifest.yaml: provides.${id}: ${kind} ${name} is provided by ${owners[name]} too`);
-        owners[name] = id;
+        if (owners[name] && model.dialect === undefined) throw new GenerateError(`manifest.yaml: provides.${id}: ${kind} ${name} is provided by ${owners[name]} too`);
+        owners[name] ??= id;
       }
     }
     return owners;
   };
   return [
-    STAMP,
-    "import type { JsonSchema } from '../schema/schema-types';\n",
-    `export const manifest = ${JSON.stringify(manifest, null, 2)} as const;\n`,
     `/** The implementation id (manifest provides) each provided command is served under. */\nexport const implOfCmd: Readonly<Record<string, string>> = ${JSON.stringify(implOf('cmds'), null, 2)};\n`,
     `/** The implementation id (manifest provides) each provided var is published under. */\nexport const implOfVar: Readonly<Record<string, string>> = ${JSON.stringify(implOf('vars'), null, 2)};\n`,
-    `/** The module's config parameters; defaults live here only (from manifest.yaml). */\nexport const configSchema: JsonSchema = ${JSON.stringify(configSchema, null, 2)};\n`,
   ].join('\n');
 }
 
@@ -437,16 +497,35 @@ function updateReadme(root: string, model: Model): string | undefined {
   return `${text.slice(0, start + README_CONFIG_START.length)}\n${configTable(model)}\n${text.slice(end)}`;
 }
 
+/** The wire dialects beside the top level's: each folder of interfaces/ (e.g. interfaces/evse/, today's EVerest). */
+function dialects(root: string): string[] {
+  const dir = join(root, 'interfaces');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
 /** Every generated file, by path relative to the project root. */
 export function generate(root: string): Map<string, string> {
   const model = new Model(root);
+  const overlays = dialects(root).map((dialect) => new Model(root, dialect));
+  const stateTypes = Object.assign({}, ...overlays.map((over) => Object.assign({}, ...Object.values(resolvedSchemas(over).types)))) as Record<string, Schema>;
   const files = new Map<string, string>([
     ['src/generated/types.ts', generateTypes(model)],
     ['src/generated/schemas.ts', generateSchemas(model)],
     ['src/generated/manifest.ts', generateManifest(model)],
-    ['src/generated/validators.ts', generateValidators(model)],
+    ['src/generated/validators.ts', generateValidators(model, stateTypes)],
     ['src/generated/config-validator.ts', generateConfigValidator(model)],
   ]);
+  for (const over of overlays) {
+    const dialect = over.dialect as string;
+    files.set(`src/generated/${dialect}/types.ts`, generateTypes(over));
+    files.set(`src/generated/${dialect}/schemas.ts`, generateSchemas(over));
+    files.set(`src/generated/${dialect}/validators.ts`, generateValidators(over));
+    files.set(`src/generated/${dialect}/manifest.ts`, [STAMP, implOfExports(over)].join('\n'));
+  }
   const readme = updateReadme(root, model);
   if (readme !== undefined) files.set('README.md', readme);
   return files;

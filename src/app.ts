@@ -1,20 +1,27 @@
 // The composition root: the only file that knows every layer.
+import { createConnectorCommands } from './commands/connector';
+import { createEvseCommands } from './commands/evse';
+import { createStatusCommands } from './commands/status';
 import type { ModuleConfig } from './config/load';
 import { ReservationBook } from './domain/reservation-book';
-import type { ConnectorChange, DomainEvent } from './domain/types';
+import type { DomainEvent, EvseLayout } from './domain/types';
 import { CmdError } from './everest/errors';
 import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
+import { createConnectorNotifier } from './evse-managers/connector-notifier';
+import { EvseLayoutQuery } from './evse-managers/layouts';
+import { EvseReconciler } from './evse-managers/reconciler';
+import { watchEvseManagers } from './evse-managers/watcher';
+import { interfaceValidators as evseInterfaceValidators } from './generated/evse/validators';
 import { interfaceValidators, typeValidators } from './generated/validators';
 import type { Logger } from './log';
 import { SystemReadiness } from './manager/readiness';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
-import { createCommands, createStatusCommands, toWire } from './module/commands';
-import { createEvseNotifier } from './module/evse-notifier';
-import { watchEvseManagers } from './module/evse-watcher';
-import { EndOutbox } from './module/outbox';
+import { VarOutbox } from './module/outbox';
+import type { CallCmd } from './module/ports';
 import { EventPublisher } from './module/publish';
+import { toWire } from './module/reservation-wire';
 import { restoreState } from './module/restore';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
 import { processDiagnostics, SnapshotPublisher } from './module/snapshot';
@@ -41,11 +48,13 @@ export interface ReservationModule {
 
 export function createReservationModule({ config, log, clock = systemClock, sendModuleReady = true }: ModuleDeps): ReservationModule {
   const { prefix, moduleId } = config;
+  const wire = config.values.reservation_interface;
   const readiness = new SystemReadiness({ prefix, moduleId, underManager: config.underManager, sendModuleReady }, log.child({ component: 'manager' }));
   const book = new ReservationBook({
-    connectorCount: config.connectorCount,
+    evseCount: config.evseCount,
     reservationsEnabled: config.values.reservations_enabled,
-    connectorZeroSupported: config.values.reserve_connector_zero_supported,
+    stationWideSupported: config.values.reserve_connector_zero_supported,
+    ...(config.evseLayouts ? { layouts: config.evseLayouts } : {}),
   });
   const evseValidator = new InterfaceValidator(interfaceValidators.evse_manager);
   const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
@@ -57,30 +66,66 @@ export function createReservationModule({ config, log, clock = systemClock, send
   const publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain = false): Promise<boolean> =>
     connection ? connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
   // In acceptance order, which a restart restores: the newest station-wide reservations give way first.
-  const saveState = (): void =>
-    writeStateAtomically(persistenceFile as string, { version: STATE_VERSION, reservations: book.oldest(book.size).map(toWire), undelivered_ends: outbox.entries() });
+  const saveState = (): void => {
+    const undelivered = outbox.entries();
+    const updates = undelivered.flatMap((v) => (v.name === 'reservation_update' ? [v.data] : []));
+    writeStateAtomically(persistenceFile as string, {
+      version: STATE_VERSION,
+      reservations: book.oldest(book.size).map((r) => toWire(r, wire)),
+      undelivered_ends: undelivered.flatMap((v) => (v.name === 'reservation_end' ? [v.data] : [])),
+      ...(updates.length > 0 ? { undelivered_updates: updates } : {}),
+    });
+  };
   const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
-  const outbox = new EndOutbox(
+  const outbox = new VarOutbox(
     publish,
-    varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end'),
+    {
+      reservation_end: varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end'),
+      reservation_update: varTopic(prefix, moduleId, MAIN_IMPL_ID, 'reservation_update'),
+    },
     () => persister.flush(),
     // Under the manager no var goes out before GlobalReady (spec/everest-manager.md §3).
     () => connection?.connected === true && readiness.isReady,
     log.child({ component: 'events' }),
   );
   readiness.onReady(() => outbox.deliverAll());
-  const evseNotifier = createEvseNotifier(
-    config.evseManagers,
-    // Calls that fall due before GlobalReady wait for it, in order.
-    (evseModuleId, implId, cmd, args) =>
-      readiness
-        .whenReady()
-        .then(() => (caller ? caller.call(evseModuleId, implId, cmd, args) : { ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') })),
-    evseValidator,
-    log.child({ component: 'evse' }),
-  );
-  const publisher = new EventPublisher(outbox, log.child({ component: 'events' }), evseNotifier);
-  const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, () => clock.now(), () =>
+  const evseLog = log.child({ component: 'evse' });
+  const callEvse: CallCmd = (evseModuleId, implId, cmd, args) =>
+    caller ? caller.call(evseModuleId, implId, cmd, args) : Promise.resolve({ ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') });
+  // The EVSE managers' side differs by interface: told as today in the one, reconciled (and asked get_evse) in the other.
+  const reconciler =
+    wire === 'evse'
+      ? new EvseReconciler({
+          evseManagers: config.evseManagers,
+          book,
+          call: callEvse,
+          validator: evseValidator,
+          isReady: () => readiness.isReady && connection?.connected === true,
+          onEvents: (events) => void afterChange(events),
+          log: evseLog,
+        })
+      : undefined;
+  const layoutQuery =
+    wire === 'evse' && config.evseManagers.length > 0
+      ? new EvseLayoutQuery({ evseManagers: config.evseManagers, call: callEvse, validator: evseValidator, apply: (position, layout) => describeEvse(position, layout), log: evseLog })
+      : undefined;
+  const describeEvse = (position: number, layout: EvseLayout): void => {
+    const other = book.station.positionOf(layout.id);
+    if (other !== undefined && other !== position && config.evseManagers[other - 1]) {
+      evseLog.error({ evse_id: layout.id, evse_manager: config.evseManagers[position - 1]?.moduleId, other: config.evseManagers[other - 1]?.moduleId }, 'two EVSE managers report the same EVSE id; the later answer takes it');
+    }
+    void afterChange(book.describeEvse(position, layout));
+  };
+  const evseSide =
+    reconciler ?? // Calls that fall due before GlobalReady wait for it, in order.
+    createConnectorNotifier(config.evseManagers, (...call) => readiness.whenReady().then(() => callEvse(...call)), evseValidator, evseLog);
+  const publisher = new EventPublisher(outbox, wire, log.child({ component: 'events' }), evseSide);
+  const systemReady = (): void => {
+    layoutQuery?.start();
+    reconciler?.announceAll();
+  };
+  readiness.onReady(systemReady);
+  const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, wire, () => clock.now(), () =>
     processDiagnostics({
       commands_in_flight: providers.reduce((sum, provider) => sum + provider.commandsInFlight, 0),
       pending_evse_calls: caller?.pendingCount ?? 0,
@@ -97,8 +142,10 @@ export function createReservationModule({ config, log, clock = systemClock, send
   const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => void afterChange(book.expireDue(nowMs)));
   const commandLog = log.child({ component: 'commands' });
   const commandTables = [
-    { implId: MAIN_IMPL_ID, iface: interfaceValidators.reservation, handlers: createCommands(book, clock, afterChange, commandLog) },
-    { implId: STATUS_IMPL_ID, iface: interfaceValidators.reservation_status, handlers: createStatusCommands(book) },
+    reconciler
+      ? { implId: MAIN_IMPL_ID, iface: evseInterfaceValidators.reservation, handlers: createEvseCommands(book, clock, afterChange, reconciler, commandLog) }
+      : { implId: MAIN_IMPL_ID, iface: interfaceValidators.reservation, handlers: createConnectorCommands(book, clock, afterChange, commandLog) },
+    { implId: STATUS_IMPL_ID, iface: interfaceValidators.reservation_status, handlers: createStatusCommands(book, wire) },
   ];
 
   return {
@@ -123,17 +170,18 @@ export function createReservationModule({ config, log, clock = systemClock, send
         log.child({ component: 'caller' }),
       );
       caller = evseCaller;
-      await Promise.all(
-        config.evseManagers.flatMap((evse) => ['reserve', 'cancel_reservation'].map((cmd) => evseCaller.prepare(evse.moduleId, evse.implId, cmd))),
-      );
+      const evseCmds = ['reserve', 'cancel_reservation', ...(wire === 'evse' ? ['get_evse'] : [])];
+      await Promise.all(config.evseManagers.flatMap((evse) => evseCmds.map((cmd) => evseCaller.prepare(evse.moduleId, evse.implId, cmd))));
       await watchEvseManagers({
         prefix,
         evseManagers: config.evseManagers,
         subscribe: (topic, qos, handler) => open.subscribe(topic, qos, handler),
         validator: evseValidator,
         validateRaisedError: typeValidators.evse_manager.RaisedError,
-        onChange: (connectorId: number, change: ConnectorChange) => void afterChange(book.connectorChanged(connectorId, change)),
-        log: log.child({ component: 'evse' }),
+        perConnector: wire === 'evse',
+        onChange: (position, change) => void afterChange(book.evseChanged(position, change)),
+        ...(reconciler ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position) } : {}),
+        log: evseLog,
       });
       if (persistenceFile) {
         // Held again before the first command can arrive; a file that cannot be written stops start-up.
@@ -154,12 +202,15 @@ export function createReservationModule({ config, log, clock = systemClock, send
       await Promise.all(providers.map((provider) => provider.start()));
       await snapshot.publishNow();
       await readiness.announce(open);
-      log.info({ module_id: moduleId, prefix, connectors: book.connectorCount, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
+      if (readiness.isReady) systemReady();
+      const station = wire === 'connector' ? { connectors: book.station.evseCount } : { evses: book.station.evseCount };
+      log.info({ module_id: moduleId, prefix, interface: wire, ...station, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {
         await Promise.all(providers.map((provider) => provider.stop(SHUTDOWN_GRACE_MS)));
         scheduler.stop();
+        layoutQuery?.stop();
         snapshot.stop();
         outbox.stop();
         await persister.flush();

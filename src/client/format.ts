@@ -4,7 +4,7 @@ import type { HeldReservation, ReservationEnd } from '../generated/types';
 import type { Snapshot } from '../module/snapshot';
 import { rfc3339ToEpochMs } from '../module/time';
 
-export type ConnectorView = Snapshot['connectors'][number];
+export type ConnectorView = NonNullable<Snapshot['connectors']>[number];
 
 /** What `watch` reports, one line each. */
 export type WatchEvent =
@@ -96,7 +96,7 @@ export function snapshotChanges(previous: Snapshot | undefined, next: Snapshot):
     if (before.get(reservation.reservation_id) !== JSON.stringify(reservation)) events.push({ type: 'reservation', reservation });
   }
   const connectorsBefore = new Map((previous?.connectors ?? []).map((c) => [c.connector_id, c]));
-  for (const connector of next.connectors) {
+  for (const connector of next.connectors ?? []) {
     const old = connectorsBefore.get(connector.connector_id);
     if (old?.state !== connector.state || old.reserved_by !== connector.reserved_by) events.push({ type: 'connector', ...connector });
   }

@@ -209,7 +209,7 @@ export async function runClient(argv: string[], io: ClientIo): Promise<ExitCode>
         if (options.json) io.out(JSON.stringify({ reservations, ...(connectors ? { connectors } : {}) }));
         else {
           io.out(formatReservations(reservations, io.now()));
-          if (snapshot && connectors) io.out(`\n${formatConnectors(connectors, snapshot.connectors_total)}`);
+          if (snapshot && connectors) io.out(`\n${formatConnectors(connectors, snapshot.connectors_total ?? connectors.length)}`);
         }
         return EXIT.ok;
       }),

@@ -11,6 +11,8 @@ import { closestName } from './closest';
 import { OPTIMIZE_FOR_ENV, OPTIMIZE_FOR_VALUES } from './optimize-for';
 import { describeErrors } from '../schema/validate';
 import type { CliOptions } from './cli';
+import type { EvseLayout } from '../domain/types';
+import { ConnectorTypeEnumValues } from '../generated/types';
 
 export interface EvseManagerConnection {
   moduleId: string;
@@ -46,10 +48,12 @@ export interface ModuleConfig {
   mqtt: MqttSettings;
   connectTimeoutMs: number;
   values: ModuleConfigValues;
-  /** Connector N is evseManagers[N-1]. */
+  /** The EVSE at position N is evseManagers[N-1] (in the connector interface, connector N). */
   evseManagers: EvseManagerConnection[];
-  /** Connectors managed: one per EVSE manager, else the `connectors` parameter. */
-  connectorCount: number;
+  /** EVSEs managed: one per EVSE manager, else one per layout of `evse_connector_types`, else the `connectors` parameter. */
+  evseCount: number;
+  /** Without EVSE managers, the EVSEs `evse_connector_types` describes (EVSE N at position N). */
+  evseLayouts?: EvseLayout[];
   source: ConfigSource;
   /** Started by (or for) the EVerest manager: its readiness rules apply (spec/everest-manager.md §3). */
   underManager: boolean;
@@ -126,6 +130,8 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
   }
   const values = configValues(entry.config_module, where, problems) as unknown as ModuleConfigValues;
   const evseManagers = evseConnections(entry.connections, where, problems);
+  const evseLayouts = parseEvseConnectorTypes(values.evse_connector_types ?? '', (problem) => problems.push(inEntry(where, problem)));
+  if (evseLayouts && evseManagers.length > 0) problems.push(inEntry(where, 'evse_connector_types describes EVSEs without EVSE managers; with evse_manager connections each get_evse tells'));
 
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return Object.freeze({
@@ -137,7 +143,8 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
     connectTimeoutMs: connectTimeoutS * 1000,
     values: Object.freeze(values),
     evseManagers,
-    connectorCount: evseManagers.length > 0 ? evseManagers.length : values.connectors,
+    evseCount: evseManagers.length > 0 ? evseManagers.length : (evseLayouts?.length ?? values.connectors),
+    ...(evseLayouts && evseManagers.length === 0 ? { evseLayouts } : {}),
     source,
     underManager: cli.everest === true || env.EV_MODULE !== undefined,
   });
@@ -268,5 +275,25 @@ function evseConnections(connections: unknown, where: string | undefined, proble
     if (seen.has(`${moduleId}/${implId}`)) problems.push(inEntry(where, `connections.evse_manager[${index}] repeats ${moduleId}/${implId}`));
     seen.add(`${moduleId}/${implId}`);
     return [{ moduleId, implId }];
+  });
+}
+
+/**
+ * `evse_connector_types`: EVSEs separated by ';', their connectors' types by ',' (EVSE N, connector
+ * M counting from 1). Undefined when empty.
+ */
+export function parseEvseConnectorTypes(text: string, problem: (message: string) => void): EvseLayout[] | undefined {
+  if (text.trim() === '') return undefined;
+  const evses = text.split(';').map((part) => part.split(',').map((type) => type.trim()));
+  const most = manifest.requires.evse_manager.max_connections;
+  if (evses.length > most) problem(`evse_connector_types describes ${evses.length} EVSEs; at most ${most}`);
+  return evses.map((types, index) => {
+    types.forEach((type, at) => {
+      if (!(ConnectorTypeEnumValues as readonly string[]).includes(type)) {
+        const known = closestName(type, ConnectorTypeEnumValues);
+        problem(`evse_connector_types: EVSE ${index + 1} connector ${at + 1}: ${JSON.stringify(type)} is not a connector type${known ? ` (did you mean ${known}?)` : ''}`);
+      }
+    });
+    return { id: index + 1, connectors: types.map((type, at) => ({ id: at + 1, type })) };
   });
 }

@@ -89,7 +89,7 @@ export class DashboardView {
         if (ended?.delete(id) !== true) this.record(view, { type: 'reservation_gone', reservation_id: id }, nowMs);
       }
       for (const event of snapshotChanges(view.snapshot, next)) {
-        const previous = view.snapshot.connectors.find((c) => event.type === 'connector' && c.connector_id === event.connector_id);
+        const previous = (view.snapshot.connectors ?? []).find((c) => event.type === 'connector' && c.connector_id === event.connector_id);
         // A holder coming or going is told by the reservation and its end: only state changes here.
         if (event.type === 'connector' && previous?.state === event.state) continue;
         this.record(view, event, nowMs);

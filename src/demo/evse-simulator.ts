@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { encodeVar } from '../everest/envelope';
 import { errorTopic, varTopic } from '../everest/topics';
-import type { SessionEvent } from '../generated/types';
+import type { Evse, SessionEvent } from '../generated/types';
 import type { Logger } from '../log';
 import type { MqttConnection } from '../mqtt/connection';
 import { CommandProvider } from '../mqtt/provider';
-import { INOPERATIVE_ERROR } from '../module/evse-watcher';
+import { INOPERATIVE_ERROR } from '../evse-managers/watcher';
 import { InterfaceValidator } from '../schema/validate';
 import { interfaceValidators } from '../generated/validators';
 
@@ -22,6 +22,8 @@ export class EvseSimulator {
     /** Told about every call the reservation module makes, for the demo's narration. */
     private readonly onCall: (cmd: string, args: Record<string, unknown>) => void,
     private readonly log: Logger,
+    /** What get_evse answers: the EVSE's id and its connectors' types. */
+    private readonly evse: Evse = { id: 1, connectors: [{ id: 1, type: 'Unknown' }] },
   ) {}
 
   async start(): Promise<void> {
@@ -36,6 +38,10 @@ export class EvseSimulator {
         cancel_reservation: (args) => {
           this.onCall('cancel_reservation', args);
           return null;
+        },
+        get_evse: (args) => {
+          this.onCall('get_evse', args);
+          return this.evse;
         },
       },
       { prefix: this.prefix, moduleId: this.moduleId, implId: this.implId, maxPayloadBytes: 64 * 1024 },

@@ -1,81 +1,111 @@
-import type { ReservationCheckStatus, ReservationEndReason, ReservationResult } from '../generated/types';
-import { ConnectorTable } from './connectors';
+import { keepsGuarantee, offers } from './capacity';
 import { ExpiryQueue } from './expiry-queue';
 import { decideReserveNow } from './rules';
+import { Station } from './station';
 import { reservedFor } from './tokens';
-import type { BookOptions, ConnectorChange, ConnectorConditions, DomainEvent, HeldReservation, ReservationRequest } from './types';
+import {
+  type BookOptions,
+  type ConnectorType,
+  type Decision,
+  type DomainEvent,
+  type EndReason,
+  type EvseChange,
+  type EvseLayout,
+  type HeldReservation,
+  type ReservationRequest,
+  type SessionClaim,
+  type Target,
+  UNKNOWN_TYPE,
+} from './types';
+
+export type CheckStatus = 'NotReserved' | 'ReservedForToken' | 'ReservedForOtherToken' | 'ReservedForOtherTokenAndHasParentToken';
+
+/** Stands in for an EVSE-specific reservation when asking "what if this EVSE were taken?". */
+const PLACEHOLDER: HeldReservation = { reservationId: Number.NaN, evseId: 0, idToken: '', expiryTime: '', expiresAtMs: 0, order: 0 };
 
 /**
- * The reservations held and the connectors they hold, with every rule of
- * spec/reservation-module.md. Pure: no I/O, no timers; time is an argument, and every
- * operation returns what happened as DomainEvents for the edges to publish.
+ * The reservations held and the station they are held on, with every rule of
+ * spec/reservation-module.md and spec/everest-evse-dialect.md: one model for both wire
+ * interfaces (in the connector interface each connector is an EVSE with one Unknown connector).
+ * Pure: no I/O, no timers; time is an argument, and every operation returns what happened as
+ * DomainEvents for the edges to publish.
  */
 export class ReservationBook {
   private readonly reservations = new Map<number, HeldReservation>();
-  /** Station-wide (connector 0) reservations in acceptance order: the last is the newest. */
+  /** Station-wide reservations in acceptance order: the last is the newest. */
   private readonly stationWide = new Map<number, HeldReservation>();
+  private readonly stationWideTypes = new Map<ConnectorType, number>();
   private readonly expiries = new ExpiryQueue<HeldReservation>((reservation) => this.reservations.get(reservation.reservationId) === reservation);
-  private readonly connectors: ConnectorTable;
+  readonly station: Station;
   private nextOrder = 1;
 
   constructor(private readonly options: BookOptions) {
-    this.connectors = new ConnectorTable(options.connectorCount);
+    this.station = new Station(options.evseCount, options.layouts);
   }
 
   get size(): number {
     return this.reservations.size;
   }
 
-  get connectorCount(): number {
-    return this.connectors.count;
-  }
-
-  /** reserve_now: the result, and the events of an accepted reservation. */
-  reserveNow(connectorId: number, request: ReservationRequest, nowMs: number): { result: ReservationResult; events: DomainEvent[] } {
+  /** reserve_now's decision, as if a held reservation with the same id were not held; changes nothing. */
+  evaluate(target: Target, request: ReservationRequest, nowMs: number): Decision {
     const replacing = this.reservations.get(request.reservationId);
-    const result = decideReserveNow({
-      options: this.options,
-      connectors: this.connectors,
-      stationWideCount: this.stationWide.size,
-      connectorId,
-      request,
-      replacing,
-      nowMs,
-    });
-    if (result !== 'Accepted') return { result, events: [] };
-    if (replacing) this.remove(replacing); // a replaced reservation does not end (rule 5)
-    const reservation = heldReservation(request, connectorId, this.nextOrder++);
-    this.add(reservation);
-    return { result, events: [{ kind: 'ReservationAccepted', reservation, ...(replacing ? { replaced: replacing } : {}) }] };
+    return this.without(replacing, () =>
+      decideReserveNow({
+        station: this.station,
+        reservationsEnabled: this.options.reservationsEnabled,
+        stationWideSupported: this.options.stationWideSupported,
+        othersHeld: this.reservations.size > (replacing ? 1 : 0),
+        keeps: (extra) => this.keeps(extra),
+        keepsWithout: (position) => this.keepsWithout(position),
+        target,
+        request,
+        nowMs,
+      }),
+    );
   }
 
-  /**
-   * Holds again a reservation from before a restart, without the reserve_now rules (it was
-   * accepted then): Expired if its time passed meanwhile, Cancelled if its connector no longer
-   * exists or is already held (a file edited by hand).
-   */
-  restore(connectorId: number, request: ReservationRequest, nowMs: number): DomainEvent[] {
-    const reservation = heldReservation(request, connectorId, this.nextOrder++);
-    if (request.expiresAtMs <= nowMs) return [{ kind: 'ReservationEnded', reservation, reason: 'Expired' }];
-    const conflict =
-      this.reservations.has(request.reservationId) ||
-      (connectorId === 0 ? !this.options.connectorZeroSupported : !this.connectors.has(connectorId) || this.connectors.holder(connectorId) !== undefined);
-    if (conflict) return [{ kind: 'ReservationEnded', reservation, reason: 'Cancelled' }];
-    this.add(reservation);
+  /** reserve_now: the decision, and the events of an accepted reservation (a replacement is not an end). */
+  reserveNow(target: Target, request: ReservationRequest, nowMs: number): { decision: Decision; events: DomainEvent[] } {
+    const decision = this.evaluate(target, request, nowMs);
+    if (!decision.accepted) return { decision, events: [] };
+    const replaced = this.reservations.get(request.reservationId);
+    if (replaced) this.detach(replaced);
+    const reservation = heldReservation(request, target === 'any' ? 0 : target.evseId, this.nextOrder++);
+    this.attach(reservation);
+    return { decision, events: [{ kind: 'ReservationAccepted', reservation, ...(replaced ? { replaced } : {}) }] };
+  }
+
+  /** Holds again a reservation from before a restart, if it is still possible: Expired if its time passed, else Removed. */
+  restore(target: Target, request: ReservationRequest, nowMs: number): DomainEvent[] {
+    const reservation = heldReservation(request, target === 'any' ? 0 : target.evseId, this.nextOrder++);
+    if (request.expiresAtMs <= nowMs) return [{ kind: 'ReservationEnded', reservation, reason: 'Expired', why: 'expiry_time passed while the module was down' }];
+    const decision = this.reservations.has(request.reservationId) ? undefined : this.evaluate(target, request, nowMs);
+    if (!decision?.accepted) {
+      const why = decision ? `no longer possible after the restart (${decision.refusal.kind})` : 'its id is in the file twice';
+      return [{ kind: 'ReservationEnded', reservation, reason: 'Removed', why }];
+    }
+    this.attach(reservation);
     return [{ kind: 'ReservationAccepted', reservation, restored: true }];
   }
 
   cancel(reservationId: number): { cancelled: boolean; events: DomainEvent[] } {
     const reservation = this.reservations.get(reservationId);
     if (!reservation) return { cancelled: false, events: [] };
-    return { cancelled: true, events: [this.end(reservation, 'Cancelled')] };
+    return { cancelled: true, events: [this.end(reservation, 'Cancelled', 'cancel_reservation')] };
+  }
+
+  /** Ends a held reservation that can no longer be honoured for a reason found at the edge (the EVSE manager dropped it). */
+  remove(reservationId: number, why: string): DomainEvent[] {
+    const reservation = this.reservations.get(reservationId);
+    return reservation ? [this.end(reservation, 'Removed', why)] : [];
   }
 
   /** Ends, as Expired, every reservation whose expiry is at or before `nowMs`. */
   expireDue(nowMs: number): DomainEvent[] {
     const events: DomainEvent[] = [];
     for (let next = this.expiries.peek(); next && next.expiresAtMs <= nowMs; next = this.expiries.peek()) {
-      events.push(this.end(next, 'Expired'));
+      events.push(this.end(next, 'Expired', 'expiry_time reached'));
     }
     return events;
   }
@@ -104,124 +134,217 @@ export class ReservationBook {
     return result;
   }
 
-  connectorConditions(connectorId: number): Readonly<ConnectorConditions> {
-    return this.connectors.conditionsOf(connectorId);
+  /** The specific reservation holding an EVSE (by position), if any. */
+  holderAt(position: number): HeldReservation | undefined {
+    return this.station.holder(position);
   }
 
-  /** The specific reservation holding a connector, if any. */
-  holderOf(connectorId: number): HeldReservation | undefined {
-    return this.connectors.holder(connectorId);
-  }
-
-  /** exists_reservation: may this token start charging on that connector? */
-  exists(connectorId: number, idToken: string, parentIdToken: string | undefined): ReservationCheckStatus {
-    if (!this.connectors.has(connectorId)) return 'NotReserved';
-    const holder = this.connectors.holder(connectorId);
-    if (holder) return this.statusFor([holder], idToken, parentIdToken);
-    if (this.stationWide.size === 0) return 'NotReserved';
-    const stationWide = [...this.stationWide.values()];
-    if (stationWide.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
-    // A free connector must stay free while the station-wide reservations need every free one.
-    const mustStayFree = this.connectors.isFree(connectorId) && this.connectors.freeCount - 1 < this.stationWide.size;
-    return mustStayFree ? this.statusFor(stationWide, idToken, parentIdToken) : 'NotReserved';
-  }
-
-  /** Applies what an EVSE manager said about its connector; returns the reservations it ended. */
-  connectorChanged(connectorId: number, change: ConnectorChange): DomainEvent[] {
-    if (!this.connectors.has(connectorId)) throw new RangeError(`no connector ${connectorId}`);
-    switch (change.kind) {
-      case 'Enabled':
-      case 'Disabled':
-        this.connectors.setCondition(connectorId, 'disabled', change.kind === 'Disabled');
-        break;
-      case 'Faulted':
-      case 'FaultCleared':
-        this.connectors.setCondition(connectorId, 'faulted', change.kind === 'Faulted');
-        break;
-      case 'SessionStarted':
-      case 'SessionFinished':
-        // A car merely plugged in ends nothing: it may be the reserved driver's, about to authorise.
-        this.connectors.setCondition(connectorId, 'occupied', change.kind === 'SessionStarted');
-        return [];
-      case 'TransactionStarted': {
-        this.connectors.setCondition(connectorId, 'occupied', true);
-        const used = this.usedBy(connectorId, change);
-        const events = used ? [this.end(used, 'UsedToStartCharging')] : [];
-        return [...events, ...this.fitStationWide()];
-      }
-    }
-    const events: DomainEvent[] = [];
-    const holder = this.connectors.holder(connectorId);
-    // OCPP 1.6 ends a reservation whose connector becomes faulted or unavailable.
-    if (holder && (this.connectors.conditionsOf(connectorId).faulted || this.connectors.conditionsOf(connectorId).disabled)) {
-      events.push(this.end(holder, 'Cancelled'));
-    }
-    return [...events, ...this.fitStationWide()];
-  }
-
-  private statusFor(held: HeldReservation[], idToken: string, parentIdToken: string | undefined): ReservationCheckStatus {
-    if (held.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
-    if (parentIdToken === undefined && held.some((r) => r.parentIdToken !== undefined)) return 'ReservedForOtherTokenAndHasParentToken';
-    return 'ReservedForOtherToken';
-  }
-
-  /** The reservation a transaction uses: by reservation_id, else by token on its connector, else station-wide by token. */
-  private usedBy(connectorId: number, tx: Extract<ConnectorChange, { kind: 'TransactionStarted' }>): HeldReservation | undefined {
-    if (tx.reservationId !== undefined) {
-      const byId = this.reservations.get(tx.reservationId);
-      if (byId) return byId;
-    }
-    const holder = this.connectors.holder(connectorId);
-    if (holder && reservedFor(holder, tx.idToken, tx.parentIdToken)) return holder;
-    for (const reservation of this.stationWide.values()) {
-      if (reservedFor(reservation, tx.idToken, tx.parentIdToken)) return reservation;
-    }
+  /** Whether a station-wide reservation is held for this token or parent token. */
+  stationWideFor(idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
+    for (const reservation of this.stationWide.values()) if (reservedFor(reservation, idToken, parentIdToken)) return reservation;
     return undefined;
   }
 
-  /** Ends the newest station-wide reservations while there are fewer free connectors than they need. */
+  /** exists_reservation for an EVSE: whether a reservation stands in this token's way there. */
+  exists(evseId: number, idToken: string, parentIdToken: string | undefined): CheckStatus {
+    const position = this.station.positionOf(evseId);
+    if (position === undefined) return 'NotReserved';
+    const holder = this.station.holder(position);
+    if (holder) return statusFor([holder], idToken, parentIdToken);
+    const relevant = [...this.stationWide.values()].filter((r) => this.station.hasType(position, r.connectorType ?? UNKNOWN_TYPE));
+    if (relevant.length === 0) return 'NotReserved';
+    if (relevant.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
+    const needed = this.station.usableFor(position, UNKNOWN_TYPE) && !this.keepsWithout(position);
+    return needed ? statusFor(relevant, idToken, parentIdToken) : 'NotReserved';
+  }
+
+  /**
+   * check_start: may a session for this token start on this EVSE now, and which reservation does
+   * it use (EVerest Auth's matches_reserved_identifier and is_charging_possible).
+   */
+  checkStart(evseId: number, idToken: string, parentIdToken: string | undefined): { allowed: boolean; reservationId?: number } {
+    const position = this.station.positionOf(evseId);
+    if (position === undefined) return { allowed: false };
+    const holder = this.station.holder(position);
+    if (holder) return reservedFor(holder, idToken, parentIdToken) ? { allowed: true, reservationId: holder.reservationId } : { allowed: false };
+    const own = [...this.stationWide.values()].find((r) => reservedFor(r, idToken, parentIdToken) && this.station.hasType(position, r.connectorType ?? UNKNOWN_TYPE));
+    if (own) return { allowed: true, reservationId: own.reservationId };
+    return { allowed: this.keepsWithout(position) };
+  }
+
+  /** Applies what an EVSE manager said about the EVSE at `position`; returns the reservations it ended. */
+  evseChanged(position: number, change: EvseChange): DomainEvent[] {
+    const station = this.station;
+    switch (change.kind) {
+      case 'Enabled':
+      case 'Disabled':
+        station.setDisabled(position, change.connectorId ?? 1, change.kind === 'Disabled');
+        break;
+      case 'Faulted':
+      case 'FaultCleared':
+        station.setFaulted(position, change.kind === 'Faulted');
+        break;
+      case 'SessionStarted': {
+        // A car merely plugged in ends nothing: it may be the reserved driver's, about to authorise.
+        station.setSession(position, true);
+        const used = change.claim && this.usedBy(position, change.claim);
+        return used ? [this.end(used, 'Used', 'its session started')] : [];
+      }
+      case 'SessionFinished':
+        station.setSession(position, false);
+        station.setTransaction(position, false);
+        return [];
+      case 'TransactionStarted': {
+        station.setSession(position, true);
+        station.setTransaction(position, true);
+        const used = this.usedBy(position, change);
+        return [...(used ? [this.end(used, 'Used', 'its transaction started')] : []), ...this.fitStationWide()];
+      }
+    }
+    return [...this.endUnservable(position), ...this.fitStationWide()];
+  }
+
+  /** get_evse answered (or the layout changed): the EVSE's id and connectors, then whatever no longer fits ends. */
+  describeEvse(position: number, layout: EvseLayout): DomainEvent[] {
+    const specific = [...this.reservations.values()].filter((r) => r.evseId !== 0);
+    for (const r of specific) this.station.hold(this.station.positionOf(r.evseId) as number, undefined);
+    this.station.describe(position, layout);
+    const events: DomainEvent[] = [];
+    for (const r of specific) {
+      const at = this.station.positionOf(r.evseId);
+      if (at === undefined) events.push(this.end(r, 'Removed', `EVSE ${r.evseId} is no longer reported by any EVSE manager`, false));
+      else this.station.hold(at, r);
+    }
+    for (const at of this.station.positions()) events.push(...this.endUnservable(at));
+    return [...events, ...this.fitStationWide()];
+  }
+
+  /**
+   * The positions EVerest tells reserve(-1), so that OCPP shows them Reserved: every available EVSE
+   * when there are no more of them than station-wide reservations, else those having a type that
+   * could take no further station-wide reservation (spec/everest-evse-dialect.md §5).
+   */
+  shownReserved(): number[] {
+    const available = this.station.positions().filter((p) => this.station.usableFor(p, UNKNOWN_TYPE));
+    if (available.length === this.stationWide.size) return available;
+    const full = [...this.stationWideTypes.keys()].filter((type) => !this.keeps(type));
+    return available.filter((p) => full.some((type) => this.station.hasType(p, type)));
+  }
+
+  /** The guarantee with the station-wide reservations held, and one more of type `extra` if given. */
+  private keeps(extra?: ConnectorType): boolean {
+    const types = new Map(this.stationWideTypes);
+    if (extra !== undefined) types.set(extra, (types.get(extra) ?? 0) + 1);
+    return keepsGuarantee({ usable: this.station.usableClasses(), evseCount: this.station.evseCount, specificCount: this.station.specificCount }, types);
+  }
+
+  /** The guarantee if the EVSE at `position` were taken by an EVSE-specific reservation. */
+  private keepsWithout(position: number): boolean {
+    const previous = this.station.holder(position);
+    this.station.hold(position, previous ?? PLACEHOLDER);
+    try {
+      return this.keeps();
+    } finally {
+      this.station.hold(position, previous);
+    }
+  }
+
+  /** Runs `decide` as if `reservation` were not held, and puts it back exactly as it was. */
+  private without<T>(reservation: HeldReservation | undefined, decide: () => T): T {
+    if (!reservation) return decide();
+    const position = reservation.evseId === 0 ? undefined : this.station.positionOf(reservation.evseId);
+    if (position !== undefined) this.station.hold(position, undefined);
+    else this.countType(reservation, -1);
+    try {
+      return decide();
+    } finally {
+      if (position !== undefined) this.station.hold(position, reservation);
+      else this.countType(reservation, 1);
+    }
+  }
+
+  /** The reservation a session uses: by reservation_id, else by token on its EVSE, else a station-wide one where no other holds. */
+  private usedBy(position: number, claim: SessionClaim): HeldReservation | undefined {
+    const byId = claim.reservationId === undefined ? undefined : this.reservations.get(claim.reservationId);
+    if (byId || claim.idToken === undefined) return byId;
+    const holder = this.station.holder(position);
+    if (holder) return reservedFor(holder, claim.idToken, claim.parentIdToken) ? holder : undefined;
+    return this.stationWideFor(claim.idToken, claim.parentIdToken);
+  }
+
+  /** Ends the EVSE-specific reservation at `position` if no connector of its type is available there any more. */
+  private endUnservable(position: number): DomainEvent[] {
+    const holder = this.station.holder(position);
+    if (!holder || offers(this.station.availableTypes(position), holder.connectorType ?? UNKNOWN_TYPE)) return [];
+    const why = this.station.conditionsAt(position).faulted ? 'its EVSE is faulted' : 'its connector is disabled';
+    return [this.end(holder, 'Removed', why)];
+  }
+
+  /** Ends the newest station-wide reservations until the guarantee holds again. */
   private fitStationWide(): DomainEvent[] {
     const events: DomainEvent[] = [];
-    while (this.stationWide.size > this.connectors.freeCount) {
+    while (this.stationWide.size > 0 && !this.keeps()) {
       const newest = [...this.stationWide.values()].pop() as HeldReservation;
-      events.push(this.end(newest, 'Cancelled'));
+      events.push(this.end(newest, 'Removed', 'the station-wide guarantee no longer holds'));
     }
     return events;
   }
 
-  private add(reservation: HeldReservation): void {
+  private countType(reservation: HeldReservation, sign: 1 | -1): void {
+    const type = reservation.connectorType ?? UNKNOWN_TYPE;
+    const count = (this.stationWideTypes.get(type) ?? 0) + sign;
+    if (count > 0) this.stationWideTypes.set(type, count);
+    else this.stationWideTypes.delete(type);
+  }
+
+  private attach(reservation: HeldReservation): void {
     this.reservations.set(reservation.reservationId, reservation);
     this.expiries.add(reservation);
-    if (reservation.connectorId === 0) this.stationWide.set(reservation.reservationId, reservation);
-    else this.connectors.hold(reservation.connectorId, reservation);
+    if (reservation.evseId === 0) {
+      this.stationWide.set(reservation.reservationId, reservation);
+      this.countType(reservation, 1);
+    } else {
+      this.station.hold(this.station.positionOf(reservation.evseId) as number, reservation);
+    }
   }
 
-  private remove(reservation: HeldReservation): void {
+  private detach(reservation: HeldReservation, heldOnStation = true): void {
     this.reservations.delete(reservation.reservationId);
     this.expiries.removed();
-    if (reservation.connectorId === 0) this.stationWide.delete(reservation.reservationId);
-    else this.connectors.release(reservation.connectorId);
+    if (reservation.evseId === 0) {
+      this.stationWide.delete(reservation.reservationId);
+      this.countType(reservation, -1);
+    } else if (heldOnStation) {
+      this.station.hold(this.station.positionOf(reservation.evseId) as number, undefined);
+    }
   }
 
-  private end(reservation: HeldReservation, reason: ReservationEndReason): DomainEvent {
-    this.remove(reservation);
-    return { kind: 'ReservationEnded', reservation, reason };
+  private end(reservation: HeldReservation, reason: EndReason, why: string, heldOnStation = true): DomainEvent {
+    this.detach(reservation, heldOnStation);
+    return { kind: 'ReservationEnded', reservation, reason, why };
   }
+}
+
+function statusFor(held: HeldReservation[], idToken: string, parentIdToken: string | undefined): CheckStatus {
+  if (held.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
+  if (parentIdToken === undefined && held.some((r) => r.parentIdToken !== undefined)) return 'ReservedForOtherTokenAndHasParentToken';
+  return 'ReservedForOtherToken';
 }
 
 /**
  * Built property by property, in one order: a spread of the request gave every held reservation
  * a hidden class of its own in V8 (~250 bytes each, a third of the memory per reservation).
  */
-function heldReservation(request: ReservationRequest, connectorId: number, order: number): HeldReservation {
+function heldReservation(request: ReservationRequest, evseId: number, order: number): HeldReservation {
   const reservation: HeldReservation = {
     reservationId: request.reservationId,
-    connectorId,
+    evseId,
     idToken: request.idToken,
     expiryTime: request.expiryTime,
     expiresAtMs: request.expiresAtMs,
     order,
   };
+  if (request.connectorType !== undefined) reservation.connectorType = request.connectorType;
   if (request.parentIdToken !== undefined) reservation.parentIdToken = request.parentIdToken;
   return reservation;
 }

@@ -1,46 +1,52 @@
-// The reserve_now decision, rules 1-8 of spec/reservation-module.md, in the spec's order.
-import type { ReservationResult } from '../generated/types';
-import type { ConnectorTable } from './connectors';
-import type { BookOptions, HeldReservation, ReservationRequest } from './types';
+// The reserve_now decision, in the order of spec/everest-evse-dialect.md §4 (which the connector
+// interface's rules 1-8 of spec/reservation-module.md follow too, an EVSE being a connector there).
+// Refusals are returned as facts; each wire interface names them (module/*-commands.ts).
+import { offers } from './capacity';
+import type { Station } from './station';
+import { type ConnectorType, type Decision, type ReservationRequest, type Target, UNKNOWN_TYPE } from './types';
 
-export interface ReserveNowInput {
-  options: BookOptions;
-  connectors: ConnectorTable;
-  stationWideCount: number;
-  connectorId: number;
+export interface DecisionInput {
+  station: Station;
+  reservationsEnabled: boolean;
+  stationWideSupported: boolean;
+  /** Whether any other reservation is held (the one being replaced does not count). */
+  othersHeld: boolean;
+  /** Whether the guarantee holds with the station-wide reservations of these types (and the station as it is). */
+  keeps: (extraStationWide: ConnectorType | undefined) => boolean;
+  /** The same, with the EVSE at `position` taken by an EVSE-specific reservation. */
+  keepsWithout: (position: number) => boolean;
+  target: Target;
   request: ReservationRequest;
-  /** The held reservation with the same id, which rule 5 evaluates the request without. */
-  replacing: HeldReservation | undefined;
   nowMs: number;
 }
 
-export function decideReserveNow(input: ReserveNowInput): ReservationResult {
-  const { options, connectors, connectorId, request, replacing, nowMs } = input;
-  if (!options.reservationsEnabled) return 'Rejected'; // rule 1
-  if (connectorId !== 0 && !connectors.has(connectorId)) return 'Rejected'; // rule 2
-  if (connectorId === 0 && !options.connectorZeroSupported) return 'Rejected'; // rule 3
-  if (request.expiresAtMs <= nowMs) return 'Rejected'; // rule 4
+const ACCEPTED: Decision = { accepted: true };
 
-  // Rule 5: count as if the reservation being replaced were not held.
-  const releasesConnector = replacing !== undefined && replacing.connectorId !== 0 && connectors.isAvailable(replacing.connectorId);
-  const free = connectors.freeCount + (releasesConnector ? 1 : 0);
-  const stationWide = input.stationWideCount - (replacing?.connectorId === 0 ? 1 : 0);
+export function decideReserveNow(input: DecisionInput): Decision {
+  const { station, target, request } = input;
+  const type = request.connectorType ?? UNKNOWN_TYPE;
+  if (!input.reservationsEnabled) return refused({ kind: 'ReservationsDisabled' });
+  if (target === 'any' && !input.stationWideSupported) return refused({ kind: 'StationWideNotSupported' });
+  if (request.expiresAtMs <= input.nowMs) return refused({ kind: 'ExpiryPassed' });
+  const position = target === 'any' ? undefined : station.positionOf(target.evseId);
+  if (target !== 'any' && position === undefined) return refused({ kind: 'UnknownEvse' });
+  if (position === undefined ? !station.anyHasType(type) : !station.hasType(position, type)) return refused({ kind: 'ConnectorTypeAbsent' });
 
-  if (connectorId === 0) {
-    // Rule 7: each station-wide reservation keeps one free connector for its token.
-    if (free > stationWide) return 'Accepted';
-    if (connectors.faultedCount === connectors.count) return 'Faulted';
-    if (connectors.blockedCount === connectors.count) return 'Unavailable';
-    return 'Occupied';
+  if (position !== undefined) {
+    const heldByOther = station.holder(position) !== undefined;
+    const occupied = station.isOccupied(position);
+    const available = offers(station.availableTypes(position), type);
+    if (heldByOther || occupied || !available) {
+      const faulted = station.conditionsAt(position).faulted;
+      return refused({ kind: 'EvseBusy', heldByOther, occupied, faulted, disabled: !available && !faulted });
+    }
+    if (input.keepsWithout(position)) return ACCEPTED;
+  } else if (input.keeps(type)) {
+    return ACCEPTED;
   }
+  return refused({ kind: 'GuaranteeBroken', reservationsHeld: input.othersHeld, evses: station.tally(type) });
+}
 
-  // Rule 6.
-  const { faulted, disabled, occupied } = connectors.conditionsOf(connectorId);
-  if (faulted) return 'Faulted';
-  if (disabled) return 'Unavailable';
-  if (occupied) return 'Occupied';
-  const holder = connectors.holder(connectorId);
-  if (holder !== undefined && holder.reservationId !== replacing?.reservationId) return 'Occupied';
-  if (free - 1 < stationWide) return 'Occupied';
-  return 'Accepted'; // rule 8
+function refused(refusal: Extract<Decision, { accepted: false }>['refusal']): Decision {
+  return { accepted: false, refusal };
 }

@@ -34,6 +34,7 @@ export const implOfCmd: Readonly<Record<string, string>> = {
   "reserve_now": "main",
   "cancel_reservation": "main",
   "exists_reservation": "status",
+  "check_start": "status",
   "list_reservations": "status"
 };
 
@@ -53,7 +54,7 @@ export const configSchema: JsonSchema = {
       "default": true
     },
     "reserve_connector_zero_supported": {
-      "description": "Whether station-wide reservations (connector_id 0) are accepted",
+      "description": "Whether station-wide reservations are accepted (connector_id 0 in the connector interface, no evse_id in the evse interface)",
       "type": "boolean",
       "default": false
     },
@@ -64,8 +65,23 @@ export const configSchema: JsonSchema = {
       "maximum": 1000000,
       "default": 1
     },
+    "reservation_interface": {
+      "description": "Which EVerest reservation interface impl main serves: connector (EVerest 2022-10 to 2024-11, reserve_now(connector_id, reservation)) or evse (EVerest 2024.12 and later, reserve_now(request) with evse_id and connector_type, exists_reservation and the reservation_update var)",
+      "type": "string",
+      "enum": [
+        "connector",
+        "evse"
+      ],
+      "default": "connector"
+    },
+    "evse_connector_types": {
+      "description": "Without evse_manager connections: the EVSEs and their connectors' types (EVerest's ConnectorTypeEnum), EVSEs separated by ';' and connectors by ',', e.g. 'cCCS2,cType2;cCCS2' is EVSE 1 with a CCS2 and a Type2 connector and EVSE 2 with a CCS2 one. Empty: 'connectors' EVSEs of one connector of type Unknown each. With evse_manager connections each EVSE manager's get_evse tells",
+      "type": "string",
+      "maxLength": 65536,
+      "default": ""
+    },
     "evse_manager_call_timeout_ms": {
-      "description": "How long a reserve / cancel_reservation call to an EVSE manager waits for its answer before it is logged as timed out (the answer only informs; nothing else depends on it)",
+      "description": "How long a call to an EVSE manager (reserve, cancel_reservation, get_evse) waits for its answer before it is logged as timed out. In the connector interface the answer only informs; in the evse interface reserve_now waits for reserve's answer, a refusal makes it Occupied, and no answer in time leaves the reservation standing",
       "type": "integer",
       "minimum": 100,
       "maximum": 300000,

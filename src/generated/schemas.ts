@@ -17,6 +17,75 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
           "type": "boolean"
         }
       },
+      "get_evse": {
+        "arguments": {},
+        "result": {
+          "description": "The EVSE and its connectors",
+          "type": "object",
+          "required": [
+            "id",
+            "connectors"
+          ],
+          "properties": {
+            "id": {
+              "description": "ID of the EVSE",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 128
+            },
+            "connectors": {
+              "description": "List of connectors of this EVSE",
+              "type": "array",
+              "items": {
+                "description": "A single connector",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "id"
+                ],
+                "properties": {
+                  "id": {
+                    "description": "Id of the connector, counting from 1",
+                    "type": "integer",
+                    "minimum": 1
+                  },
+                  "type": {
+                    "description": "Type of the connector; absent means Unknown",
+                    "type": "string",
+                    "enum": [
+                      "cCCS1",
+                      "cCCS2",
+                      "cG105",
+                      "cMCS",
+                      "cTesla",
+                      "cType1",
+                      "cType2",
+                      "s309_1P_16A",
+                      "s309_1P_32A",
+                      "s309_3P_16A",
+                      "s309_3P_32A",
+                      "sBS1361",
+                      "sCEE_7_7",
+                      "sType2",
+                      "sType3",
+                      "Other1PhMax16A",
+                      "Other1PhOver16A",
+                      "Other3Ph",
+                      "Pan",
+                      "wInductive",
+                      "wResonant",
+                      "Undetermined",
+                      "Unknown"
+                    ]
+                  }
+                }
+              },
+              "minItems": 1,
+              "maxItems": 128
+            }
+          }
+        }
+      },
       "cancel_reservation": {
         "arguments": {},
         "result": {
@@ -38,6 +107,68 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
             "type": "string",
             "minLength": 1,
             "maxLength": 64
+          },
+          "connector_id": {
+            "description": "The connector the event is about (Enabled, Disabled); absent means connector 1",
+            "type": "integer",
+            "minimum": 1
+          },
+          "session_started": {
+            "description": "Details of the started session; present with event SessionStarted",
+            "type": "object",
+            "properties": {
+              "reason": {
+                "description": "EVConnected (a car was plugged in) or Authorized (a driver was authorised first)",
+                "type": "string"
+              },
+              "id_tag": {
+                "description": "The token the session was authorised with, if any",
+                "type": "object",
+                "required": [
+                  "id_token"
+                ],
+                "properties": {
+                  "id_token": {
+                    "description": "The token",
+                    "type": "object",
+                    "required": [
+                      "value"
+                    ],
+                    "properties": {
+                      "value": {
+                        "description": "The token's value",
+                        "type": "string"
+                      },
+                      "type": {
+                        "description": "The token's type (ISO14443, Central, ...)",
+                        "type": "string"
+                      }
+                    }
+                  },
+                  "parent_id_token": {
+                    "description": "The token's parent (group) token, if any",
+                    "type": "object",
+                    "required": [
+                      "value"
+                    ],
+                    "properties": {
+                      "value": {
+                        "description": "The token's value",
+                        "type": "string"
+                      },
+                      "type": {
+                        "description": "The token's type (ISO14443, Central, ...)",
+                        "type": "string"
+                      }
+                    }
+                  }
+                }
+              },
+              "reservation_id": {
+                "description": "The reservation the session was started for, if any",
+                "type": "integer"
+              }
+            }
           },
           "transaction_started": {
             "description": "Details of the started transaction; present with event TransactionStarted",
@@ -209,6 +340,53 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
           ]
         }
       },
+      "check_start": {
+        "arguments": {
+          "request": {
+            "description": "The EVSE (connector) and the token (and its parent token, if any)",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "evse_id",
+              "id_token"
+            ],
+            "properties": {
+              "evse_id": {
+                "description": "The EVSE (connector) the session would start on",
+                "type": "integer"
+              },
+              "id_token": {
+                "description": "The token that wants to charge",
+                "type": "string",
+                "maxLength": 255
+              },
+              "parent_id_token": {
+                "description": "The token's parent (group) token, if known",
+                "type": "string",
+                "maxLength": 255
+              }
+            }
+          }
+        },
+        "result": {
+          "description": "Whether it may start, and the reservation it uses",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "allowed"
+          ],
+          "properties": {
+            "allowed": {
+              "description": "Whether the session may start on that EVSE now",
+              "type": "boolean"
+            },
+            "reservation_id": {
+              "description": "The reservation the session uses, if it uses one",
+              "type": "integer"
+            }
+          }
+        }
+      },
       "list_reservations": {
         "arguments": {},
         "result": {
@@ -220,7 +398,6 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
             "additionalProperties": false,
             "required": [
               "reservation_id",
-              "connector_id",
               "id_token",
               "expiry_time"
             ],
@@ -230,9 +407,19 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
                 "type": "integer"
               },
               "connector_id": {
-                "description": "The reserved connector (1-based), or 0 for a station-wide reservation",
+                "description": "Connector interface only; the reserved connector (1-based), or 0 for a station-wide reservation",
                 "type": "integer",
                 "minimum": 0
+              },
+              "evse_id": {
+                "description": "EVSE interface only; the reserved EVSE, absent for a reservation for any EVSE",
+                "type": "integer",
+                "minimum": 1
+              },
+              "connector_type": {
+                "description": "EVSE interface only; the connector type asked for, if any (EVerest's ConnectorTypeEnum)",
+                "type": "string",
+                "maxLength": 64
               },
               "id_token": {
                 "description": "id token of the reservation, exactly as given",
@@ -295,6 +482,68 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           "minLength": 1,
           "maxLength": 64
         },
+        "connector_id": {
+          "description": "The connector the event is about (Enabled, Disabled); absent means connector 1",
+          "type": "integer",
+          "minimum": 1
+        },
+        "session_started": {
+          "description": "Details of the started session; present with event SessionStarted",
+          "type": "object",
+          "properties": {
+            "reason": {
+              "description": "EVConnected (a car was plugged in) or Authorized (a driver was authorised first)",
+              "type": "string"
+            },
+            "id_tag": {
+              "description": "The token the session was authorised with, if any",
+              "type": "object",
+              "required": [
+                "id_token"
+              ],
+              "properties": {
+                "id_token": {
+                  "description": "The token",
+                  "type": "object",
+                  "required": [
+                    "value"
+                  ],
+                  "properties": {
+                    "value": {
+                      "description": "The token's value",
+                      "type": "string"
+                    },
+                    "type": {
+                      "description": "The token's type (ISO14443, Central, ...)",
+                      "type": "string"
+                    }
+                  }
+                },
+                "parent_id_token": {
+                  "description": "The token's parent (group) token, if any",
+                  "type": "object",
+                  "required": [
+                    "value"
+                  ],
+                  "properties": {
+                    "value": {
+                      "description": "The token's value",
+                      "type": "string"
+                    },
+                    "type": {
+                      "description": "The token's type (ISO14443, Central, ...)",
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            },
+            "reservation_id": {
+              "description": "The reservation the session was started for, if any",
+              "type": "integer"
+            }
+          }
+        },
         "transaction_started": {
           "description": "Details of the started transaction; present with event TransactionStarted",
           "type": "object",
@@ -350,6 +599,63 @@ export const types: Record<string, Record<string, JsonSchema>> = {
               "type": "integer"
             }
           }
+        }
+      }
+    },
+    "SessionStarted": {
+      "description": "Details of a started session",
+      "type": "object",
+      "properties": {
+        "reason": {
+          "description": "EVConnected (a car was plugged in) or Authorized (a driver was authorised first)",
+          "type": "string"
+        },
+        "id_tag": {
+          "description": "The token the session was authorised with, if any",
+          "type": "object",
+          "required": [
+            "id_token"
+          ],
+          "properties": {
+            "id_token": {
+              "description": "The token",
+              "type": "object",
+              "required": [
+                "value"
+              ],
+              "properties": {
+                "value": {
+                  "description": "The token's value",
+                  "type": "string"
+                },
+                "type": {
+                  "description": "The token's type (ISO14443, Central, ...)",
+                  "type": "string"
+                }
+              }
+            },
+            "parent_id_token": {
+              "description": "The token's parent (group) token, if any",
+              "type": "object",
+              "required": [
+                "value"
+              ],
+              "properties": {
+                "value": {
+                  "description": "The token's value",
+                  "type": "string"
+                },
+                "type": {
+                  "description": "The token's type (ISO14443, Central, ...)",
+                  "type": "string"
+                }
+              }
+            }
+          }
+        },
+        "reservation_id": {
+          "description": "The reservation the session was started for, if any",
+          "type": "integer"
         }
       }
     },
@@ -493,6 +799,145 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           "type": "string"
         }
       }
+    },
+    "ConnectorTypeEnum": {
+      "description": "Type of a physical connector (EVerest's list). Unknown matches every type; Undetermined is an ordinary type",
+      "type": "string",
+      "enum": [
+        "cCCS1",
+        "cCCS2",
+        "cG105",
+        "cMCS",
+        "cTesla",
+        "cType1",
+        "cType2",
+        "s309_1P_16A",
+        "s309_1P_32A",
+        "s309_3P_16A",
+        "s309_3P_32A",
+        "sBS1361",
+        "sCEE_7_7",
+        "sType2",
+        "sType3",
+        "Other1PhMax16A",
+        "Other1PhOver16A",
+        "Other3Ph",
+        "Pan",
+        "wInductive",
+        "wResonant",
+        "Undetermined",
+        "Unknown"
+      ]
+    },
+    "Connector": {
+      "description": "A connector of an EVSE, as get_evse reports it",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "id"
+      ],
+      "properties": {
+        "id": {
+          "description": "Id of the connector, counting from 1",
+          "type": "integer",
+          "minimum": 1
+        },
+        "type": {
+          "description": "Type of the connector; absent means Unknown",
+          "type": "string",
+          "enum": [
+            "cCCS1",
+            "cCCS2",
+            "cG105",
+            "cMCS",
+            "cTesla",
+            "cType1",
+            "cType2",
+            "s309_1P_16A",
+            "s309_1P_32A",
+            "s309_3P_16A",
+            "s309_3P_32A",
+            "sBS1361",
+            "sCEE_7_7",
+            "sType2",
+            "sType3",
+            "Other1PhMax16A",
+            "Other1PhOver16A",
+            "Other3Ph",
+            "Pan",
+            "wInductive",
+            "wResonant",
+            "Undetermined",
+            "Unknown"
+          ]
+        }
+      }
+    },
+    "Evse": {
+      "description": "An EVSE and its connectors, as get_evse reports it",
+      "type": "object",
+      "required": [
+        "id",
+        "connectors"
+      ],
+      "properties": {
+        "id": {
+          "description": "ID of the EVSE",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 128
+        },
+        "connectors": {
+          "description": "List of connectors of this EVSE",
+          "type": "array",
+          "items": {
+            "description": "A single connector",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "id"
+            ],
+            "properties": {
+              "id": {
+                "description": "Id of the connector, counting from 1",
+                "type": "integer",
+                "minimum": 1
+              },
+              "type": {
+                "description": "Type of the connector; absent means Unknown",
+                "type": "string",
+                "enum": [
+                  "cCCS1",
+                  "cCCS2",
+                  "cG105",
+                  "cMCS",
+                  "cTesla",
+                  "cType1",
+                  "cType2",
+                  "s309_1P_16A",
+                  "s309_1P_32A",
+                  "s309_3P_16A",
+                  "s309_3P_32A",
+                  "sBS1361",
+                  "sCEE_7_7",
+                  "sType2",
+                  "sType3",
+                  "Other1PhMax16A",
+                  "Other1PhOver16A",
+                  "Other3Ph",
+                  "Pan",
+                  "wInductive",
+                  "wResonant",
+                  "Undetermined",
+                  "Unknown"
+                ]
+              }
+            }
+          },
+          "minItems": 1,
+          "maxItems": 128
+        }
+      }
     }
   },
   "reservation": {
@@ -610,12 +1055,11 @@ export const types: Record<string, Record<string, JsonSchema>> = {
       ]
     },
     "HeldReservation": {
-      "description": "Extension: a reservation held by the module, as list_reservations returns it",
+      "description": "Extension: a reservation held by the module, as list_reservations returns it (and the persistence file keeps it): with connector_id in the connector interface, with evse_id (absent for any EVSE) and connector_type in the EVSE interface",
       "type": "object",
       "additionalProperties": false,
       "required": [
         "reservation_id",
-        "connector_id",
         "id_token",
         "expiry_time"
       ],
@@ -625,9 +1069,19 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           "type": "integer"
         },
         "connector_id": {
-          "description": "The reserved connector (1-based), or 0 for a station-wide reservation",
+          "description": "Connector interface only; the reserved connector (1-based), or 0 for a station-wide reservation",
           "type": "integer",
           "minimum": 0
+        },
+        "evse_id": {
+          "description": "EVSE interface only; the reserved EVSE, absent for a reservation for any EVSE",
+          "type": "integer",
+          "minimum": 1
+        },
+        "connector_type": {
+          "description": "EVSE interface only; the connector type asked for, if any (EVerest's ConnectorTypeEnum)",
+          "type": "string",
+          "maxLength": 64
         },
         "id_token": {
           "description": "id token of the reservation, exactly as given",
@@ -641,6 +1095,49 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           "description": "Absolute UTC time point when the reservation expires, RFC3339",
           "type": "string",
           "format": "date-time"
+        }
+      }
+    },
+    "StartCheck": {
+      "description": "Extension: asks whether a session for this token may start on this EVSE now (in the connector interface, the connector)",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "evse_id",
+        "id_token"
+      ],
+      "properties": {
+        "evse_id": {
+          "description": "The EVSE (connector) the session would start on",
+          "type": "integer"
+        },
+        "id_token": {
+          "description": "The token that wants to charge",
+          "type": "string",
+          "maxLength": 255
+        },
+        "parent_id_token": {
+          "description": "The token's parent (group) token, if known",
+          "type": "string",
+          "maxLength": 255
+        }
+      }
+    },
+    "StartCheckResult": {
+      "description": "Extension: the answer to a StartCheck. allowed: the session may start there now (its own reservation, or one that no reservation needs); reservation_id: the reservation it uses, to pass into the transaction",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "allowed"
+      ],
+      "properties": {
+        "allowed": {
+          "description": "Whether the session may start on that EVSE now",
+          "type": "boolean"
+        },
+        "reservation_id": {
+          "description": "The reservation the session uses, if it uses one",
+          "type": "integer"
         }
       }
     }

@@ -6,8 +6,22 @@
 export type SessionEvent = {
   /** The event (Enabled, Disabled, SessionStarted, SessionFinished, TransactionStarted, ... ); events the module does not know are ignored */
   event: string;
+  /** The connector the event is about (Enabled, Disabled); absent means connector 1 */
+  connector_id?: number;
+  /** Details of the started session; present with event SessionStarted */
+  session_started?: SessionStarted;
   /** Details of the started transaction; present with event TransactionStarted */
   transaction_started?: TransactionStarted;
+};
+
+/** Details of a started session */
+export type SessionStarted = {
+  /** EVConnected (a car was plugged in) or Authorized (a driver was authorised first) */
+  reason?: string;
+  /** The token the session was authorised with, if any */
+  id_tag?: ProvidedIdToken;
+  /** The reservation the session was started for, if any */
+  reservation_id?: number;
 };
 
 /** Details of a started transaction */
@@ -46,10 +60,33 @@ export type RaisedError = {
   state?: string;
 };
 
+/** Type of a physical connector (EVerest's list). Unknown matches every type; Undetermined is an ordinary type */
+export type ConnectorTypeEnum = "cCCS1" | "cCCS2" | "cG105" | "cMCS" | "cTesla" | "cType1" | "cType2" | "s309_1P_16A" | "s309_1P_32A" | "s309_3P_16A" | "s309_3P_32A" | "sBS1361" | "sCEE_7_7" | "sType2" | "sType3" | "Other1PhMax16A" | "Other1PhOver16A" | "Other3Ph" | "Pan" | "wInductive" | "wResonant" | "Undetermined" | "Unknown";
+
+export const ConnectorTypeEnumValues: readonly ConnectorTypeEnum[] = ["cCCS1","cCCS2","cG105","cMCS","cTesla","cType1","cType2","s309_1P_16A","s309_1P_32A","s309_3P_16A","s309_3P_32A","sBS1361","sCEE_7_7","sType2","sType3","Other1PhMax16A","Other1PhOver16A","Other3Ph","Pan","wInductive","wResonant","Undetermined","Unknown"];
+
+/** A connector of an EVSE, as get_evse reports it */
+export type Connector = {
+  /** Id of the connector, counting from 1 */
+  id: number;
+  /** Type of the connector; absent means Unknown */
+  type?: ConnectorTypeEnum;
+};
+
+/** An EVSE and its connectors, as get_evse reports it */
+export type Evse = {
+  /** ID of the EVSE */
+  id: number;
+  /** List of connectors of this EVSE */
+  connectors: Array<Connector>;
+};
+
 // types/reservation.yaml: Auth module types
 
 /** Data of a ReservationResult Reservation Result enum: Accepted: Reservation has been made Faulted: Reservation has not been made, because connectors or specified connector are in a faulted state. Occupied: Reservation has not been made. All connectors or the specified connector are occupied. Rejected: Reservation has not been made. Charge Point is not configured to accept reservations. Unavailable: Reservation has not been made, because connectors or specified connector are in an unavailable state. */
 export type ReservationResult = "Accepted" | "Faulted" | "Occupied" | "Rejected" | "Unavailable";
+
+export const ReservationResultValues: readonly ReservationResult[] = ["Accepted","Faulted","Occupied","Rejected","Unavailable"];
 
 /** Details on Reservation */
 export type Reservation = {
@@ -65,6 +102,8 @@ export type Reservation = {
 
 /** Reason for reservation end ReservationEndReason enum: Expired: When the reservation expired before the reserved token was used for a session Cancelled: When the reservation was cancelled manually UsedToStartCharging: When the reservation ended because the reserved token was used for a session */
 export type ReservationEndReason = "Expired" | "Cancelled" | "UsedToStartCharging";
+
+export const ReservationEndReasonValues: readonly ReservationEndReason[] = ["Expired","Cancelled","UsedToStartCharging"];
 
 /** Details on Reservation End */
 export type ReservationEnd = {
@@ -89,18 +128,42 @@ export type ReservationCheck = {
 /** Extension: the answer to a ReservationCheck. NotReserved: nothing stops this token from charging there. ReservedForToken: the reservation there is held for this token or its parent token. ReservedForOtherToken: the connector is held for another token. ReservedForOtherTokenAndHasParentToken: held for another token, and that reservation has a parent token that was not given. */
 export type ReservationCheckStatus = "NotReserved" | "ReservedForToken" | "ReservedForOtherToken" | "ReservedForOtherTokenAndHasParentToken";
 
-/** Extension: a reservation held by the module, as list_reservations returns it */
+export const ReservationCheckStatusValues: readonly ReservationCheckStatus[] = ["NotReserved","ReservedForToken","ReservedForOtherToken","ReservedForOtherTokenAndHasParentToken"];
+
+/** Extension: a reservation held by the module, as list_reservations returns it (and the persistence file keeps it): with connector_id in the connector interface, with evse_id (absent for any EVSE) and connector_type in the EVSE interface */
 export type HeldReservation = {
   /** Id of the reservation */
   reservation_id: number;
-  /** The reserved connector (1-based), or 0 for a station-wide reservation */
-  connector_id: number;
+  /** Connector interface only; the reserved connector (1-based), or 0 for a station-wide reservation */
+  connector_id?: number;
+  /** EVSE interface only; the reserved EVSE, absent for a reservation for any EVSE */
+  evse_id?: number;
+  /** EVSE interface only; the connector type asked for, if any (EVerest's ConnectorTypeEnum) */
+  connector_type?: string;
   /** id token of the reservation, exactly as given */
   id_token: string;
   /** parent id token of the reservation, exactly as given */
   parent_id_token?: string;
   /** Absolute UTC time point when the reservation expires, RFC3339 */
   expiry_time: string;
+};
+
+/** Extension: asks whether a session for this token may start on this EVSE now (in the connector interface, the connector) */
+export type StartCheck = {
+  /** The EVSE (connector) the session would start on */
+  evse_id: number;
+  /** The token that wants to charge */
+  id_token: string;
+  /** The token's parent (group) token, if known */
+  parent_id_token?: string;
+};
+
+/** Extension: the answer to a StartCheck. allowed: the session may start there now (its own reservation, or one that no reservation needs); reservation_id: the reservation it uses, to pass into the transaction */
+export type StartCheckResult = {
+  /** Whether the session may start on that EVSE now */
+  allowed: boolean;
+  /** The reservation the session uses, if it uses one */
+  reservation_id?: number;
 };
 
 // interfaces/evse_manager.yaml: EVSE manager: only the commands the reservation module calls and the vars and errors it reads
@@ -110,11 +173,13 @@ export interface EvseManagerCmdArgs {
     /** The reservation that now holds the connector */
     reservation_id: number;
   };
+  get_evse: Record<string, never>;
   cancel_reservation: Record<string, never>;
 }
 
 export interface EvseManagerCmdResults {
   reserve: boolean;
+  get_evse: Evse;
   cancel_reservation: null;
 }
 
@@ -157,11 +222,16 @@ export interface ReservationStatusCmdArgs {
     /** The connector and the token (and its parent token, if any) */
     request: ReservationCheck;
   };
+  check_start: {
+    /** The EVSE (connector) and the token (and its parent token, if any) */
+    request: StartCheck;
+  };
   list_reservations: Record<string, never>;
 }
 
 export interface ReservationStatusCmdResults {
   exists_reservation: ReservationCheckStatus;
+  check_start: StartCheckResult;
   list_reservations: Array<HeldReservation>;
 }
 
@@ -176,11 +246,15 @@ export interface ReservationStatusVars {
 export interface ModuleConfigValues {
   /** Whether reservations are accepted at all; when false every reserve_now answers Rejected */
   reservations_enabled: boolean;
-  /** Whether station-wide reservations (connector_id 0) are accepted */
+  /** Whether station-wide reservations are accepted (connector_id 0 in the connector interface, no evse_id in the evse interface) */
   reserve_connector_zero_supported: boolean;
   /** Number of connectors managed when no evse_manager is connected (all always available); with evse_manager connections, connector N is the N-th connection and this value is not used */
   connectors: number;
-  /** How long a reserve / cancel_reservation call to an EVSE manager waits for its answer before it is logged as timed out (the answer only informs; nothing else depends on it) */
+  /** Which EVerest reservation interface impl main serves: connector (EVerest 2022-10 to 2024-11, reserve_now(connector_id, reservation)) or evse (EVerest 2024.12 and later, reserve_now(request) with evse_id and connector_type, exists_reservation and the reservation_update var) */
+  reservation_interface: "connector" | "evse";
+  /** Without evse_manager connections: the EVSEs and their connectors' types (EVerest's ConnectorTypeEnum), EVSEs separated by ';' and connectors by ',', e.g. 'cCCS2,cType2;cCCS2' is EVSE 1 with a CCS2 and a Type2 connector and EVSE 2 with a CCS2 one. Empty: 'connectors' EVSEs of one connector of type Unknown each. With evse_manager connections each EVSE manager's get_evse tells */
+  evse_connector_types: string;
+  /** How long a call to an EVSE manager (reserve, cancel_reservation, get_evse) waits for its answer before it is logged as timed out. In the connector interface the answer only informs; in the evse interface reserve_now waits for reserve's answer, a refusal makes it Occupied, and no answer in time leaves the reservation standing */
   evse_manager_call_timeout_ms: number;
   /** File that keeps the reservations (and reservation_end events the broker has not confirmed yet) across restarts, written atomically before each command is answered; empty keeps them in memory only */
   persistence_file: string;

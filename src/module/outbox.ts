@@ -1,24 +1,29 @@
-// reservation_end events go out only once they are on disk, and stay there until the broker
-// has confirmed them (QoS 2 PUBCOMP), so a crash or a broker outage loses none. While the
+// The vars reservation_end and reservation_update go out only once they are on disk, and stay
+// there until the broker has confirmed them (QoS 2 PUBCOMP), so a crash or a broker outage loses none. While the
 // broker is away nothing is handed to MQTT.js: it would replay them on reconnect before the
 // subscribers (cut off too) have resubscribed, and the broker would accept and drop them
 // (broker-facts #5). They go out REDELIVERY_DELAY_MS after the connection is back.
 import { encodeVar } from '../everest/envelope';
+import type { ReservationUpdateStatus } from '../generated/evse/types';
 import type { ReservationEnd } from '../generated/types';
 import type { Logger } from '../log';
 import type { Publish } from './ports';
 
 export const REDELIVERY_DELAY_MS = 2000;
 
-export class EndOutbox {
-  private readonly undelivered = new Map<number, ReservationEnd>();
+/** A var value this module publishes exactly once. */
+export type OutgoingVar = { name: 'reservation_end'; data: ReservationEnd } | { name: 'reservation_update'; data: ReservationUpdateStatus };
+export type OutgoingVarName = OutgoingVar['name'];
+
+export class VarOutbox {
+  private readonly undelivered = new Map<number, OutgoingVar>();
   private readonly inFlight = new Set<number>();
   private nextKey = 1;
   private redeliveryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly publish: Publish,
-    private readonly topic: string,
+    private readonly topics: Readonly<Record<OutgoingVarName, string>>,
     private readonly persisted: () => Promise<void>,
     private readonly isConnected: () => boolean,
     private readonly log: Logger,
@@ -29,14 +34,14 @@ export class EndOutbox {
     return this.undelivered.size;
   }
 
-  /** The events not yet confirmed by the broker, oldest first (for the persistence file). */
-  entries(): ReservationEnd[] {
+  /** The values not yet confirmed by the broker, oldest first (for the persistence file). */
+  entries(): OutgoingVar[] {
     return [...this.undelivered.values()];
   }
 
-  send(end: ReservationEnd): void {
+  send(value: OutgoingVar): void {
     const key = this.nextKey++;
-    this.undelivered.set(key, end);
+    this.undelivered.set(key, value);
     void this.persisted().then(() => this.deliver(key));
   }
 
@@ -45,7 +50,7 @@ export class EndOutbox {
     if (this.redeliveryTimer !== undefined || this.undelivered.size === 0) return;
     this.redeliveryTimer = setTimeout(() => {
       this.redeliveryTimer = undefined;
-      this.log.info({ count: this.undelivered.size }, 'sending reservation_end events held during the broker outage');
+      this.log.info({ count: this.undelivered.size }, 'sending the events held during the broker outage');
       this.deliverAll();
     }, this.redeliveryDelayMs);
   }
@@ -61,13 +66,13 @@ export class EndOutbox {
   }
 
   private async deliver(key: number): Promise<void> {
-    const end = this.undelivered.get(key);
-    if (!end || this.inFlight.has(key) || !this.isConnected() || this.redeliveryTimer !== undefined) return;
+    const value = this.undelivered.get(key);
+    if (!value || this.inFlight.has(key) || !this.isConnected() || this.redeliveryTimer !== undefined) return;
     this.inFlight.add(key);
-    const confirmed = await this.publish(this.topic, encodeVar(end), 2);
+    const confirmed = await this.publish(this.topics[value.name], encodeVar(value.data), 2);
     this.inFlight.delete(key);
     if (!confirmed) {
-      this.log.warn({ reservation_id: end.reservation_id, reason: end.reason }, 'reservation_end not confirmed by the broker; kept to send again');
+      this.log.warn({ var: value.name, ...value.data }, `${value.name} not confirmed by the broker; kept to send again`);
       return;
     }
     this.undelivered.delete(key);

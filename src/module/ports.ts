@@ -4,3 +4,15 @@ import type { CallResult } from '../everest/envelope';
 export type Publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain?: boolean) => Promise<boolean>;
 export type Subscribe = (topic: string, qos: 0 | 1 | 2, handler: (payload: Buffer) => void) => Promise<void>;
 export type CallCmd = (moduleId: string, implId: string, cmd: string, args: Record<string, unknown>) => Promise<CallResult>;
+
+/** What the EVSE manager said to reserve(reservation_id). */
+export type PlacementAnswer = 'accepted' | 'refused' | 'unanswered' | 'not asked';
+
+/** How the evse interface's reserve_now gives an EVSE manager the last word. */
+export interface EvsePlacement {
+  /**
+   * Calls reserve(reservationId) on the EVSE manager of `evseId` and, as soon as it said yes (or
+   * did not answer in time), runs `commit` before anything else reaches that EVSE manager.
+   */
+  place(evseId: number, reservationId: number, commit: () => void): Promise<PlacementAnswer>;
+}

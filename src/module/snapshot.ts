@@ -1,9 +1,11 @@
-// The operator's view: a retained snapshot of reservations and connector states, published
-// after changes, at most every SNAPSHOT_INTERVAL_MS, so a burst of commands costs one publish.
+// The operator's view: a retained snapshot of reservations and connector (in the evse interface,
+// EVSE) states, published after changes, at most every SNAPSHOT_INTERVAL_MS, so a burst of
+// commands costs one publish.
 import type { ReservationBook } from '../domain/reservation-book';
+import { UNKNOWN_TYPE } from '../domain/types';
 import type { HeldReservation as HeldReservationWire } from '../generated/types';
-import { toWire } from './commands';
 import type { Publish } from './ports';
+import { toWire, type WireInterface } from './reservation-wire';
 import { epochMsToRfc3339 } from './time';
 
 /** A dashboard needs no more; a faster rate cost 10-15% of throughput under load (npm run bench). */
@@ -24,34 +26,80 @@ export interface Diagnostics {
   rss_bytes: number;
 }
 
+/** An EVSE in the evse interface's snapshot: its state as a whole, and each connector's. */
+export interface EvseView {
+  /** 0 while its EVSE manager has not said which EVSE it is. */
+  evse_id: number;
+  state: ConnectorStateName;
+  reserved_by?: number;
+  /** Told reserve(-1): held for the station-wide reservations (OCPP shows it Reserved). */
+  held_for_station_wide?: true;
+  connectors: Array<{ connector_id: number; type: string; state: 'Available' | 'Faulted' | 'Unavailable' }>;
+}
+
 export interface Snapshot {
   updated_at: string;
+  /** The interface impl main serves: connectors in the one, EVSEs in the other (absent from modules before it had two). */
+  interface?: WireInterface;
   reservations_total: number;
   reservations: HeldReservationWire[];
-  connectors_total: number;
-  connectors: Array<{ connector_id: number; state: ConnectorStateName; reserved_by?: number }>;
+  connectors_total?: number;
+  connectors?: Array<{ connector_id: number; state: ConnectorStateName; reserved_by?: number }>;
+  evses_total?: number;
+  evses?: EvseView[];
   diagnostics?: Diagnostics;
 }
 
-export function buildSnapshot(book: ReservationBook, nowMs: number, diagnostics?: Diagnostics, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
-  const connectors: Snapshot['connectors'] = [];
-  for (let connectorId = 1; connectorId <= Math.min(book.connectorCount, maxItems); connectorId++) {
-    const { faulted, disabled, occupied } = book.connectorConditions(connectorId);
-    const state: ConnectorStateName = faulted ? 'Faulted' : disabled ? 'Unavailable' : occupied ? 'Occupied' : 'Available';
-    const holder = book.holderOf(connectorId);
-    connectors.push({ connector_id: connectorId, state, ...(holder ? { reserved_by: holder.reservationId } : {}) });
-  }
+export function buildSnapshot(book: ReservationBook, wire: WireInterface, nowMs: number, diagnostics?: Diagnostics, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
+  const station = book.station;
+  const positions = Array.from({ length: Math.min(station.evseCount, maxItems) }, (_, i) => i + 1);
+  const stateAt = (position: number): ConnectorStateName => {
+    const { faulted } = station.conditionsAt(position);
+    return faulted ? 'Faulted' : station.availableTypes(position).length === 0 ? 'Unavailable' : station.isOccupied(position) ? 'Occupied' : 'Available';
+  };
+  const reservedBy = (position: number): { reserved_by?: number } => {
+    const holder = station.holder(position);
+    return holder ? { reserved_by: holder.reservationId } : {};
+  };
+  const place =
+    wire === 'connector'
+      ? { connectors_total: station.evseCount, connectors: positions.map((p) => ({ connector_id: p, state: stateAt(p), ...reservedBy(p) })) }
+      : { evses_total: station.evseCount, evses: evseViews(book, positions, stateAt, reservedBy) };
   return {
     updated_at: epochMsToRfc3339(nowMs),
+    interface: wire,
     reservations_total: book.size,
     reservations: book
       .oldest(maxItems)
-      .map(toWire)
+      .map((r) => toWire(r, wire))
       .sort((a, b) => a.reservation_id - b.reservation_id),
-    connectors_total: book.connectorCount,
-    connectors,
+    ...place,
     ...(diagnostics ? { diagnostics } : {}),
   };
+}
+
+function evseViews(
+  book: ReservationBook,
+  positions: number[],
+  stateAt: (position: number) => ConnectorStateName,
+  reservedBy: (position: number) => { reserved_by?: number },
+): EvseView[] {
+  const station = book.station;
+  const heldForStationWide = new Set(book.shownReserved());
+  return positions.map((p) => {
+    const { faulted, disabled } = station.conditionsAt(p);
+    return {
+      evse_id: station.idAt(p),
+      state: stateAt(p),
+      ...reservedBy(p),
+      ...(heldForStationWide.has(p) ? { held_for_station_wide: true as const } : {}),
+      connectors: station.connectorsAt(p).map((c) => ({
+        connector_id: c.id,
+        type: c.type ?? UNKNOWN_TYPE,
+        state: faulted ? ('Faulted' as const) : disabled.has(c.id) ? ('Unavailable' as const) : ('Available' as const),
+      })),
+    };
+  });
 }
 
 /** Process-wide counts, from Node's public resource API. */
@@ -75,6 +123,7 @@ export class SnapshotPublisher {
     private readonly publish: Publish,
     private readonly topic: string,
     private readonly book: ReservationBook,
+    private readonly wire: WireInterface,
     private readonly now: () => number,
     private readonly diagnostics: () => Diagnostics,
     /** Whether a payload is within the broker's packet size limit. */
@@ -95,9 +144,9 @@ export class SnapshotPublisher {
     this.lastPublishedMs = this.now();
     const diagnostics = this.diagnostics();
     // Long tokens can make 1000 items too big for the broker: list fewer (the totals still count all).
-    let payload = JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs, diagnostics));
+    let payload = JSON.stringify(buildSnapshot(this.book, this.wire, this.lastPublishedMs, diagnostics));
     for (let items = SNAPSHOT_MAX_ITEMS / 2; !this.fits(this.topic, payload) && items >= 1; items = Math.floor(items / 2)) {
-      payload = JSON.stringify(buildSnapshot(this.book, this.lastPublishedMs, diagnostics, items));
+      payload = JSON.stringify(buildSnapshot(this.book, this.wire, this.lastPublishedMs, diagnostics, items));
     }
     await this.publish(this.topic, payload, 1, true);
   }

@@ -3,6 +3,7 @@
 // folder): a crash at any moment leaves the old state or the new one, never a torn file.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { ReservationUpdateStatus } from '../generated/evse/types';
 import type { HeldReservation, ReservationEnd } from '../generated/types';
 import type { Validate } from '../schema/schema-types';
 import { check } from '../schema/validate';
@@ -14,6 +15,8 @@ export interface PersistedState {
   reservations: HeldReservation[];
   /** Ended reservations whose reservation_end the broker has not yet confirmed. */
   undelivered_ends: ReservationEnd[];
+  /** reservation_update values (evse interface) the broker has not yet confirmed. */
+  undelivered_updates?: ReservationUpdateStatus[];
 }
 
 export const EMPTY_STATE: PersistedState = { version: STATE_VERSION, reservations: [], undelivered_ends: [] };
@@ -76,7 +79,7 @@ export function writeStateAtomically(path: string, state: PersistedState): void 
 }
 
 /** JSON Schema of the file, built from the generated types so the two cannot drift. */
-export function stateSchema(heldReservation: object, reservationEnd: object): object {
+export function stateSchema(heldReservation: object, reservationEnd: object, reservationUpdate: object): object {
   return {
     type: 'object',
     required: ['version', 'reservations', 'undelivered_ends'],
@@ -85,6 +88,7 @@ export function stateSchema(heldReservation: object, reservationEnd: object): ob
       version: { const: STATE_VERSION },
       reservations: { type: 'array', items: heldReservation },
       undelivered_ends: { type: 'array', items: reservationEnd },
+      undelivered_updates: { type: 'array', items: reservationUpdate },
     },
   };
 }

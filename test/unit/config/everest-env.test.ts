@@ -45,7 +45,7 @@ describe('the manager\'s environment', () => {
     const file = path.join(tmp, 'config.yaml');
     writeFileSync(file, stringify({ active_modules: { res_1: { module: 'Reservation', config_module: { connectors: 5 } } } }));
     const config = loadConfig(cli(), { ...spawned, EV_CONF_FILE: file });
-    expect([config.connectorCount, config.source, config.underManager]).toEqual([5, { kind: 'file', file }, true]);
+    expect([config.evseCount, config.source, config.underManager]).toEqual([5, { kind: 'file', file }, true]);
   });
 });
 

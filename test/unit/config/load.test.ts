@@ -42,7 +42,7 @@ describe('defaults', () => {
     expect(config.values).toEqual(manifestDefaults);
     expect(config).toMatchObject({ moduleId: 'reservation', prefix: DEFAULT_PREFIX, logLevel: 'info', evseManagers: [] });
     expect(config.mqtt).toEqual({ url: DEFAULT_MQTT_URL, urlGiven: false });
-    expect(config.connectorCount).toBe(manifestDefaults.connectors);
+    expect(config.evseCount).toBe(manifestDefaults.connectors);
   });
 
   it('with an entry that names no config_module: the manifest defaults', () => {
@@ -66,14 +66,14 @@ describe('the config file', () => {
       { moduleId: 'evse_manager_3', implId: 'evse' },
     ]);
     // With connections, `connectors` is not used.
-    expect(config.connectorCount).toBe(3);
+    expect(config.evseCount).toBe(3);
   });
 
   it('reads the entry of the module id given with --module, and only that one', () => {
     const config = loadConfig(cli({ config: fixture('valid_other_id.yaml'), module: 'reservation_b' }), {});
     expect(config.moduleId).toBe('reservation_b');
     expect(config.values).toMatchObject({ connectors: 5, reservations_enabled: false });
-    expect(config.connectorCount).toBe(5);
+    expect(config.evseCount).toBe(5);
   });
 
   it('reports a wrong type, an out-of-range value and an unknown key together, naming the file', () => {
@@ -146,7 +146,7 @@ describe('the config file', () => {
       writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', connections: { evse_manager } } } }));
       return file;
     };
-    expect(loadConfig(cli({ config: write(128) }), {}).connectorCount).toBe(128);
+    expect(loadConfig(cli({ config: write(128) }), {}).evseCount).toBe(128);
     expect(configError(cli({ config: write(129) }))).toContain('connections.evse_manager has 129 entries; the manifest allows 0 to 128');
   });
 

@@ -1,8 +1,8 @@
 // The reservation book against spec/reservation-module.md: reserve_now rules 1-8, cancel,
 // list, exists, what connector changes end, and expiry. Time is an argument (NOW).
 import fc from 'fast-check';
-import type { ReservationBook } from '../../../src/domain/reservation-book';
-import type { ConnectorChange } from '../../../src/domain/types';
+import type { ConnectorBook as ReservationBook } from './book-fixtures';
+import type { ConnectorChange } from './book-fixtures';
 import { HOUR, NOW, ends, heldIds, hold, newBook, request } from './book-fixtures';
 
 const fault = (book: ReservationBook, connector: number) => book.connectorChanged(connector, { kind: 'Faulted' });

@@ -2,8 +2,8 @@
 // station-wide reservations, checked against a reference model written from the words of
 // spec/reservation-module.md (reserve_now rules 6-7, exists_reservation, and "the newest
 // station-wide reservations end with Cancelled until the rest fit again"), not from src/.
-import type { ReservationBook } from '../../../src/domain/reservation-book';
-import type { ConnectorChange } from '../../../src/domain/types';
+import type { ConnectorBook as ReservationBook } from './book-fixtures';
+import type { ConnectorChange } from './book-fixtures';
 import { type End, NOW, ends, heldIds, hold, newBook, request } from './book-fixtures';
 
 const STATES = ['available', 'reserved', 'plugged-in', 'charging', 'faulted', 'disabled', 'faulted+disabled'] as const;

@@ -1,6 +1,6 @@
 // The single expiry timer, under jest's fake timers: Date.now() is the wall clock (moved by
 // jest.setSystemTime, which fires no timer, like a clock jump), timers run on their own clock.
-import type { ReservationBook } from '../../../src/domain/reservation-book';
+import type { ConnectorBook as ReservationBook } from '../domain/book-fixtures';
 import { ExpiryScheduler, MAX_SLEEP_MS, systemClock } from '../../../src/module/scheduler';
 import { type End, HOUR, NOW, ends, newBook, request } from '../domain/book-fixtures';
 

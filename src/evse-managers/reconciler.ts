@@ -1,0 +1,167 @@
+// The evse interface's side of the EVSE managers: each one is told what its EVSE should show,
+// reserve(reservation_id) for its EVSE-specific reservation, reserve(-1) while station-wide
+// reservations need it (EVerest's "Reserved" for OCPP), cancel_reservation() once neither holds.
+// Only changes are sent, one call at a time per EVSE manager, in order; a ReservationEnd it
+// publishes by itself ends the reservation it was told about, not whatever the EVSE holds by then.
+import type { EvseManagerConnection } from '../config/load';
+import type { ReservationBook } from '../domain/reservation-book';
+import type { DomainEvent } from '../domain/types';
+import type { Logger } from '../log';
+import type { CallCmd, EvsePlacement, PlacementAnswer } from '../module/ports';
+import type { EvseSide } from '../module/publish';
+import type { InterfaceValidator } from '../schema/validate';
+
+/** What an EVSE manager was last told. */
+type Shown = { kind: 'free' } | { kind: 'reserved'; reservationId: number } | { kind: 'blocked' };
+
+const FREE: Shown = { kind: 'free' };
+const BLOCKED: Shown = { kind: 'blocked' };
+/** reserve's argument for "reserved for the station-wide reservations, no id of its own". */
+const NO_RESERVATION_ID = -1;
+
+export interface ReconcilerDeps {
+  evseManagers: readonly EvseManagerConnection[];
+  book: ReservationBook;
+  call: CallCmd;
+  validator: InterfaceValidator;
+  /** Calls go out only once the system is ready (GlobalReady under the manager). */
+  isReady: () => boolean;
+  /** Reservations ended here (the EVSE manager refused or dropped one): published like any other end. */
+  onEvents: (events: DomainEvent[]) => void;
+  log: Logger;
+}
+
+export class EvseReconciler implements EvsePlacement, EvseSide {
+  private readonly told: Shown[];
+  private readonly queues: Array<Promise<unknown>>;
+  /** cancel_reservation calls not yet answered: the ReservationEnd they cause is ours, not news. */
+  private readonly cancelsInFlight: number[];
+  private readonly syncQueued: boolean[];
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    const slots = deps.evseManagers.length + 1;
+    this.told = new Array<Shown>(slots).fill(FREE);
+    this.queues = new Array<Promise<unknown>>(slots).fill(Promise.resolve());
+    this.cancelsInFlight = new Array<number>(slots).fill(0);
+    this.syncQueued = new Array<boolean>(slots).fill(false);
+  }
+
+  async place(evseId: number, reservationId: number, commit: () => void): Promise<PlacementAnswer> {
+    const position = this.deps.book.station.positionOf(evseId);
+    if (position === undefined || this.deps.evseManagers[position - 1] === undefined || !this.deps.isReady()) {
+      commit();
+      this.sync();
+      return 'not asked';
+    }
+    const answer = await this.enqueue(position, async (): Promise<PlacementAnswer> => {
+      const said = await this.send(position, 'reserve', { reservation_id: reservationId }, { reservation_id: reservationId });
+      if (said === false) return 'refused';
+      this.told[position] = { kind: 'reserved', reservationId };
+      commit();
+      return said === true ? 'accepted' : 'unanswered';
+    });
+    this.sync();
+    return answer;
+  }
+
+  /** After any change of the book (or of an EVSE: what shows Reserved depends on cars and faults too). */
+  handled(): void {
+    this.sync();
+  }
+
+  /**
+   * The system is (again) ready: every EVSE manager is told what it should show, as if it knew
+   * nothing (after a restart of the module or of the EVerest manager, it may not).
+   */
+  announceAll(): void {
+    this.told.fill(FREE);
+    this.sync();
+  }
+
+  /** Brings every EVSE manager in line with the book: only where what it shows differs. */
+  sync(): void {
+    if (!this.deps.isReady()) return;
+    const shownReserved = new Set(this.deps.book.shownReserved());
+    this.deps.evseManagers.forEach((_, index) => {
+      const position = index + 1;
+      if (this.syncQueued[position] || same(this.desired(position, shownReserved), this.told[position] as Shown)) return;
+      this.syncQueued[position] = true;
+      void this.enqueue(position, async () => {
+        this.syncQueued[position] = false;
+        await this.reconcile(position);
+      });
+    });
+  }
+
+  /** The EVSE manager at `position` published ReservationEnd. */
+  reservationEnded(position: number): void {
+    if ((this.cancelsInFlight[position] as number) > 0) return; // the answer to our own cancel_reservation
+    const told = this.told[position] as Shown;
+    this.told[position] = FREE;
+    if (told.kind === 'reserved' && this.deps.book.holderAt(position)?.reservationId === told.reservationId) {
+      this.deps.onEvents(this.deps.book.remove(told.reservationId, 'its EVSE manager ended it'));
+    }
+    this.sync();
+  }
+
+  private desired(position: number, shownReserved: ReadonlySet<number>): Shown {
+    const holder = this.deps.book.holderAt(position);
+    if (holder) return { kind: 'reserved', reservationId: holder.reservationId };
+    return shownReserved.has(position) ? BLOCKED : FREE;
+  }
+
+  private async reconcile(position: number): Promise<void> {
+    const desired = this.desired(position, new Set(this.deps.book.shownReserved()));
+    const told = this.told[position] as Shown;
+    if (same(desired, told)) return;
+    // reserve(id) may take over a reserve(-1); anything else is cleared first.
+    if (told.kind !== 'free' && !(told.kind === 'blocked' && desired.kind === 'reserved')) {
+      this.told[position] = FREE;
+      this.cancelsInFlight[position] = (this.cancelsInFlight[position] as number) + 1;
+      await this.send(position, 'cancel_reservation', {}, told.kind === 'reserved' ? { reservation_id: told.reservationId } : {});
+      this.cancelsInFlight[position] = (this.cancelsInFlight[position] as number) - 1;
+    }
+    if (desired.kind === 'reserved') {
+      const said = await this.send(position, 'reserve', { reservation_id: desired.reservationId }, { reservation_id: desired.reservationId });
+      if (said === false && this.deps.book.holderAt(position)?.reservationId === desired.reservationId) {
+        this.deps.onEvents(this.deps.book.remove(desired.reservationId, 'its EVSE manager refused it'));
+      } else {
+        this.told[position] = desired;
+      }
+    } else if (desired.kind === 'blocked') {
+      await this.send(position, 'reserve', { reservation_id: NO_RESERVATION_ID }, { station_wide: true });
+      this.told[position] = BLOCKED; // even if refused: asking again at every change would not change its mind
+    }
+    this.sync(); // the book may have moved on while we waited
+  }
+
+  /** Runs `task` after everything queued for that EVSE manager. */
+  private enqueue<T>(position: number, task: () => Promise<T>): Promise<T> {
+    const run = (this.queues[position] as Promise<unknown>).then(task, task);
+    this.queues[position] = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One call; true/false as answered, undefined when it failed or timed out (logged). */
+  private async send(position: number, cmd: 'reserve' | 'cancel_reservation', args: Record<string, unknown>, context: Record<string, unknown>): Promise<boolean | undefined> {
+    const evse = this.deps.evseManagers[position - 1] as EvseManagerConnection;
+    const where = { ...context, evse_id: this.deps.book.station.idAt(position), evse_manager: evse.moduleId, cmd };
+    const answer = await this.deps.call(evse.moduleId, evse.implId, cmd, args);
+    if (!answer.ok) {
+      this.deps.log.warn({ ...where, error_type: answer.error.type, reason: answer.error.message }, 'EVSE manager call failed');
+      return undefined;
+    }
+    const problem = this.deps.validator.checkResult(cmd, answer.retval);
+    if (problem) {
+      this.deps.log.warn({ ...where, reason: problem }, 'EVSE manager answered with an invalid result');
+      return undefined;
+    }
+    if (answer.retval === false) this.deps.log.warn(where, 'EVSE manager refused the reservation');
+    else this.deps.log.debug({ ...where, retval: answer.retval }, 'EVSE manager call answered');
+    return cmd === 'reserve' ? (answer.retval as boolean) : true;
+  }
+}
+
+function same(a: Shown, b: Shown): boolean {
+  return a.kind === b.kind && (a.kind !== 'reserved' || a.reservationId === (b as { reservationId: number }).reservationId);
+}

@@ -44,14 +44,8 @@ export function keepsGuarantee(evses: readonly GuaranteeEvse[], stationWide: rea
   return new StationCapacity(evses).keeps(stationWide);
 }
 
-/**
- * Free EVSEs (no car, no EVSE-specific reservation, some connector available) grouped by what
- * they can take: the types of their available connectors, or anything when one of those is Unknown.
- */
-interface Profile {
-  readonly takesAny: boolean;
-  readonly types: ReadonlySet<ConnectorType>;
-}
+/** Free EVSEs (no car, no EVSE-specific reservation, some connector available) alike: the types of their available connectors. */
+type Profile = readonly ConnectorType[];
 
 /** EVSEs usable for the same held types, merged for one question. */
 interface EvseClass {
@@ -78,14 +72,13 @@ export class StationCapacity {
     const profileByKey = new Map<string, number>();
     this.profileOf = evses.map((evse) => {
       if (evse.occupied || evse.reserved) return -1;
-      const types = new Set(evse.connectors.filter((c) => c.available).map((c) => c.type));
-      if (types.size === 0) return -1;
-      const takesAny = types.has(UNKNOWN_TYPE);
+      const types = [...new Set(evse.connectors.filter((c) => c.available).map((c) => c.type))].sort();
+      if (types.length === 0) return -1;
       // NUL cannot appear in a type name, so it separates them safely.
-      const key = takesAny ? '' : [...types].sort().join('\u0000');
+      const key = types.join('\u0000');
       let profile = profileByKey.get(key);
       if (profile === undefined) {
-        profile = this.profiles.push({ takesAny, types }) - 1;
+        profile = this.profiles.push(types) - 1;
         profileByKey.set(key, profile);
         this.freeCounts.push(0);
       }
@@ -120,6 +113,8 @@ export class StationCapacity {
 
   private decide(stationWide: readonly ConnectorType[], specificCount: number, freeCounts: readonly number[]): boolean {
     const held = stationWide.length;
+    // A shortcut only: n drivers need n distinct usable EVSEs, and a reserved EVSE is not usable,
+    // so a station over the count fails below as well (EVerest's search too).
     if (held + specificCount > this.evseCount) return false;
     const demand = new Map<ConnectorType, number>();
     for (const type of stationWide) demand.set(type, (demand.get(type) ?? 0) + 1);
@@ -141,7 +136,7 @@ export class StationCapacity {
     this.profiles.forEach((profile, p) => {
       const count = freeCounts[p] ?? 0;
       if (count === 0) return;
-      const usable = types.map((type) => profile.takesAny || type === UNKNOWN_TYPE || profile.types.has(type));
+      const usable = types.map((type) => profile.some((have) => typesMatch(type, have)));
       if (!usable.includes(true)) return;
       const key = usable.map((u) => (u ? '1' : '0')).join('');
       const existing = byUsable.get(key);

@@ -93,9 +93,9 @@ export function referencePossible(
   return distinctOrders(types).every((order) => canArrive(search, [], order));
 }
 
-/** The guarantee as EVerest decides it. */
-export function referenceKeeps(evses: readonly GuaranteeEvse[], held: readonly ConnectorType[]): boolean {
-  return referencePossible(evses, held);
+/** The guarantee as EVerest decides it; past `deadline` (epoch ms) it throws {@link ReferenceTimeout}. */
+export function referenceKeeps(evses: readonly GuaranteeEvse[], held: readonly ConnectorType[], options: { deadline?: number } = {}): boolean {
+  return referencePossible(evses, held, undefined, options);
 }
 
 /** The same station with EVSE `index` taken by an EVSE-specific reservation or by a car. */

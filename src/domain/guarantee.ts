@@ -1,11 +1,12 @@
 // The station-wide guarantee (spec §5) in polynomial time. EVerest tries every arrival order and
 // every choice of EVSE. Drivers that arrive before driver r can be any subset of the others, each
-// on any distinct EVSE usable for its own type, so after the count check the guarantee fails
-// exactly when, for some held type t, the reservations other than one of type t can be placed
-// so that they take every EVSE usable for t: a maximum flow from those reservations onto the
-// EVSEs usable for t saturates those EVSEs (none usable fails at once). Reservations of one type
-// are alike, and so are EVSEs usable for the same held types, so the flow runs between those
-// classes with capacities: one small flow per distinct held type.
+// on any distinct EVSE usable for its own type, so the guarantee fails exactly when, for some
+// held type t, the reservations other than one of type t can be placed so that they take every
+// EVSE usable for t: a maximum flow from those reservations onto the EVSEs usable for t
+// saturates those EVSEs (none usable fails at once). EVerest's count check follows from this
+// (see decide) and stays as a shortcut. Reservations of one type are alike, and so are EVSEs
+// usable for the same held types, so the flow runs between those classes with capacities: one
+// small flow per distinct held type.
 
 /** A connector type as EVerest names it (ConnectorTypeEnum); 'Unknown' matches every type. */
 export type ConnectorType = string;

@@ -2,7 +2,8 @@
 // 128 EVSEs holding as many station-wide reservations as it accepts (up to 100), and EVerest's
 // exhaustive search (test/support/everest-reference.ts) on growing stations until one run takes
 // longer than the cap. Runs alone: node -r ts-node/register/transpile-only bench/guarantee.ts
-import { type ConnectorType, type GuaranteeEvse, StationCapacity, shownReserved } from '../src/domain/guarantee';
+import { type GuaranteeEvse, keepsGuarantee, shownReserved, viewOf } from '../src/domain/guarantee';
+import type { ConnectorType } from '../src/domain/types';
 import { ReferenceTimeout, referenceKeeps } from '../test/support/everest-reference';
 
 export interface GuaranteeBenchRow {
@@ -49,12 +50,12 @@ function station(count: number, seed: number, wear: boolean): GuaranteeEvse[] {
 
 /** Station-wide reservations of mixed types, each added only if the engine accepts it, up to `max`. */
 function fill(evses: readonly GuaranteeEvse[], max: number, seed: number): ConnectorType[] {
-  const capacity = new StationCapacity(evses);
+  const view = viewOf(evses);
   const random = seeded(seed);
   const held: ConnectorType[] = [];
   while (held.length < max) {
     const start = Math.floor(random() * HUB_TYPES.length);
-    const type = [0, 1, 2, 3].map((k) => HUB_TYPES[(start + k) % HUB_TYPES.length] as ConnectorType).find((t) => capacity.acceptsAnother(held, t));
+    const type = [0, 1, 2, 3].map((k) => HUB_TYPES[(start + k) % HUB_TYPES.length] as ConnectorType).find((t) => keepsGuarantee(view, [...held, t]));
     if (type === undefined) break;
     held.push(type);
   }
@@ -87,7 +88,7 @@ function measureHub(iterations: number): GuaranteeBenchRow[] {
   // Full, the station refuses every type: the flows run to the end. Half full, it accepts.
   const reserveNow = (stationWide: ConnectorType[]): number[] =>
     repeat(iterations, (i) => {
-      new StationCapacity(evses).acceptsAnother(stationWide, HUB_TYPES[i % HUB_TYPES.length] as ConnectorType);
+      keepsGuarantee(viewOf(evses), [...stationWide, HUB_TYPES[i % HUB_TYPES.length] as ConnectorType]);
     });
   const half = held.slice(0, held.length >> 1);
   let shown = 0;
@@ -95,8 +96,8 @@ function measureHub(iterations: number): GuaranteeBenchRow[] {
     shown = shownReserved(evses, held).size;
   });
   return [
-    percentiles('engine: one reserve_now (StationCapacity + acceptsAnother), refused: full', describe(held.length), reserveNow(held)),
-    percentiles('engine: one reserve_now (StationCapacity + acceptsAnother), accepted', describe(half.length), reserveNow(half)),
+    percentiles('engine: one reserve_now (station view + keepsGuarantee), refused: full', describe(held.length), reserveNow(held)),
+    percentiles('engine: one reserve_now (station view + keepsGuarantee), accepted', describe(half.length), reserveNow(half)),
     percentiles(`engine: shownReserved (${shown} shown)`, describe(held.length), showing),
   ];
 }
@@ -120,7 +121,7 @@ function measureReference(capMs: number): GuaranteeBenchRow[] {
   for (let count = 1; ; count++) {
     const { evses, types: held } = growingInstance(count);
     const instance = `${evses.length} EVSEs, ${held.length} held (${new Set(held).size} types)`;
-    const engineMs = timeMs(() => new StationCapacity(evses).keeps(held));
+    const engineMs = timeMs(() => keepsGuarantee(viewOf(evses), held));
     const start = Date.now();
     try {
       const ms = timeMs(() => referenceKeeps(evses, held, { deadline: start + capMs }));

@@ -4,15 +4,11 @@
 // held type t, the reservations other than one of type t can be placed so that they take every
 // EVSE usable for t: a maximum flow from those reservations onto the EVSEs usable for t
 // saturates those EVSEs (none usable fails at once). EVerest's count check follows from this
-// (see decide) and stays as a shortcut. Reservations of one type are alike, and so are EVSEs
+// (see keepsGuarantee) and stays as a shortcut. Reservations of one type are alike, and so are EVSEs
 // usable for the same held types, so the flow runs between those classes with capacities: one
 // small flow per distinct held type.
 
-/** A connector type as EVerest names it (ConnectorTypeEnum); 'Unknown' matches every type. */
-export type ConnectorType = string;
-
-/** The type that matches every type, on either side (also what a reservation without a type asks for). */
-export const UNKNOWN_TYPE = 'Unknown';
+import { type ConnectorType, UNKNOWN_TYPE } from './types';
 
 /** One connector of an EVSE, as the guarantee sees it. */
 export interface GuaranteeConnector {
@@ -40,13 +36,69 @@ export function usableFor(evse: GuaranteeEvse, type: ConnectorType): boolean {
   return !evse.occupied && !evse.reserved && evse.connectors.some((c) => c.available && typesMatch(type, c.type));
 }
 
-/** The guarantee with these station-wide reservation types held (count check included). */
-export function keepsGuarantee(evses: readonly GuaranteeEvse[], stationWide: readonly ConnectorType[]): boolean {
-  return new StationCapacity(evses).keeps(stationWide);
+/** Usable EVSEs (no car, no EVSE-specific reservation) that offer the same available connector types. */
+export interface UsableProfile {
+  /** The types of the connectors available there (neither disabled nor faulted), never empty. */
+  readonly types: readonly ConnectorType[];
+  readonly count: number;
 }
 
-/** Free EVSEs (no car, no EVSE-specific reservation, some connector available) alike: the types of their available connectors. */
-type Profile = readonly ConnectorType[];
+/** What the guarantee needs to know of a station: it does not care which EVSE is which. */
+export interface StationView {
+  /** Every EVSE of the station, whatever its state. */
+  evseCount: number;
+  /** EVSE-specific reservations held. */
+  specificCount: number;
+  usable: Iterable<UsableProfile>;
+}
+
+/** Whether a usable EVSE offering `types` can take a driver asking for `wanted`. */
+export function offers(types: readonly ConnectorType[], wanted: ConnectorType): boolean {
+  return types.some((have) => typesMatch(wanted, have));
+}
+
+/** The view of a station given EVSE by EVSE. */
+export function viewOf(evses: readonly GuaranteeEvse[]): StationView {
+  const usable = new Map<string, { types: ConnectorType[]; count: number }>();
+  for (const evse of evses) {
+    if (evse.occupied || evse.reserved) continue;
+    const types = [...new Set(evse.connectors.filter((c) => c.available).map((c) => c.type))].sort();
+    if (types.length === 0) continue;
+    // NUL cannot appear in a type name, so it separates them safely.
+    const key = types.join('\u0000');
+    const profile = usable.get(key) ?? { types, count: 0 };
+    profile.count++;
+    usable.set(key, profile);
+  }
+  return { evseCount: evses.length, specificCount: evses.filter((e) => e.reserved).length, usable: [...usable.values()] };
+}
+
+/** The guarantee with these station-wide reservations held: their types, or how many of each type. */
+export function keepsGuarantee(station: StationView, stationWide: readonly ConnectorType[] | ReadonlyMap<ConnectorType, number>): boolean {
+  const demand = Array.isArray(stationWide) ? countTypes(stationWide) : (stationWide as ReadonlyMap<ConnectorType, number>);
+  let held = 0;
+  for (const count of demand.values()) held += count;
+  // A shortcut only: n drivers need n distinct usable EVSEs, and a reserved EVSE is not usable,
+  // so a station over the count fails below as well (EVerest's search too).
+  if (held + station.specificCount > station.evseCount) return false;
+  const types = [...demand].filter(([, count]) => count > 0).map(([type]) => type);
+  const classes = classesFor(types, station.usable);
+  return types.every((type, t) => {
+    const usableForT = classes.filter((c) => c.usable[t]);
+    const needed = usableForT.reduce((sum, c) => sum + c.count, 0);
+    if (needed === 0) return false;
+    // The others are too few to take every EVSE usable for t.
+    if (needed > held - 1) return true;
+    const others = types.map((other, i) => (demand.get(other) ?? 0) - (i === t ? 1 : 0));
+    return largestPlacement(others, usableForT, needed) < needed;
+  });
+}
+
+function countTypes(types: readonly ConnectorType[]): Map<ConnectorType, number> {
+  const demand = new Map<ConnectorType, number>();
+  for (const type of types) demand.set(type, (demand.get(type) ?? 0) + 1);
+  return demand;
+}
 
 /** EVSEs usable for the same held types, merged for one question. */
 interface EvseClass {
@@ -55,97 +107,18 @@ interface EvseClass {
   usable: boolean[];
 }
 
-/** One station state, prepared for several guarantee questions about it. */
-export class StationCapacity {
-  private readonly evseCount: number;
-  private readonly specificCount: number;
-  private readonly profiles: Profile[] = [];
-  /** Free EVSEs per profile. */
-  private readonly freeCounts: number[] = [];
-  /** Per EVSE: its profile, or -1 when it is not free. */
-  private readonly profileOf: number[];
-  private readonly reservedAt: boolean[];
-
-  constructor(evses: readonly GuaranteeEvse[]) {
-    this.evseCount = evses.length;
-    this.reservedAt = evses.map((e) => e.reserved);
-    this.specificCount = this.reservedAt.filter(Boolean).length;
-    const profileByKey = new Map<string, number>();
-    this.profileOf = evses.map((evse) => {
-      if (evse.occupied || evse.reserved) return -1;
-      const types = [...new Set(evse.connectors.filter((c) => c.available).map((c) => c.type))].sort();
-      if (types.length === 0) return -1;
-      // NUL cannot appear in a type name, so it separates them safely.
-      const key = types.join('\u0000');
-      let profile = profileByKey.get(key);
-      if (profile === undefined) {
-        profile = this.profiles.push(types) - 1;
-        profileByKey.set(key, profile);
-        this.freeCounts.push(0);
-      }
-      this.freeCounts[profile] = (this.freeCounts[profile] ?? 0) + 1;
-      return profile;
-    });
+function classesFor(types: readonly ConnectorType[], profiles: Iterable<UsableProfile>): EvseClass[] {
+  const byUsable = new Map<string, EvseClass>();
+  for (const profile of profiles) {
+    if (profile.count === 0) continue;
+    const usable = types.map((type) => offers(profile.types, type));
+    if (!usable.includes(true)) continue;
+    const key = usable.map((u) => (u ? '1' : '0')).join('');
+    const existing = byUsable.get(key);
+    if (existing) existing.count += profile.count;
+    else byUsable.set(key, { count: profile.count, usable });
   }
-
-  /** The guarantee with these station-wide reservation types held: the same answer as {@link keepsGuarantee}. */
-  keeps(stationWide: readonly ConnectorType[]): boolean {
-    return this.decide(stationWide, this.specificCount, this.freeCounts);
-  }
-
-  /** Could one more station-wide reservation of `type` be added with the guarantee kept? */
-  acceptsAnother(stationWide: readonly ConnectorType[], type: ConnectorType): boolean {
-    return this.keeps([...stationWide, type]);
-  }
-
-  /**
-   * Would the guarantee still hold if EVSE `index` became unusable: taken by an EVSE-specific
-   * reservation (`asReserved`: one more of them, unless it already holds one) or by a car?
-   * An EVSE that is unusable already changes nothing but that count.
-   */
-  keepsWithout(stationWide: readonly ConnectorType[], index: number, asReserved: boolean): boolean {
-    const profile = this.profileOf[index];
-    if (profile === undefined) throw new RangeError(`no EVSE at index ${index}`);
-    const counts = [...this.freeCounts];
-    if (profile >= 0) counts[profile] = (counts[profile] ?? 0) - 1;
-    const specific = this.specificCount + (asReserved && !this.reservedAt[index] ? 1 : 0);
-    return this.decide(stationWide, specific, counts);
-  }
-
-  private decide(stationWide: readonly ConnectorType[], specificCount: number, freeCounts: readonly number[]): boolean {
-    const held = stationWide.length;
-    // A shortcut only: n drivers need n distinct usable EVSEs, and a reserved EVSE is not usable,
-    // so a station over the count fails below as well (EVerest's search too).
-    if (held + specificCount > this.evseCount) return false;
-    const demand = new Map<ConnectorType, number>();
-    for (const type of stationWide) demand.set(type, (demand.get(type) ?? 0) + 1);
-    const types = [...demand.keys()];
-    const classes = this.classesFor(types, freeCounts);
-    return types.every((_, t) => {
-      const usableForT = classes.filter((c) => c.usable[t]);
-      const needed = usableForT.reduce((sum, c) => sum + c.count, 0);
-      if (needed === 0) return false;
-      // The others are too few to take every EVSE usable for t.
-      if (needed > held - 1) return true;
-      const others = types.map((type, i) => (demand.get(type) ?? 0) - (i === t ? 1 : 0));
-      return largestPlacement(others, usableForT, needed) < needed;
-    });
-  }
-
-  private classesFor(types: readonly ConnectorType[], freeCounts: readonly number[]): EvseClass[] {
-    const byUsable = new Map<string, EvseClass>();
-    this.profiles.forEach((profile, p) => {
-      const count = freeCounts[p] ?? 0;
-      if (count === 0) return;
-      const usable = types.map((type) => profile.some((have) => typesMatch(type, have)));
-      if (!usable.includes(true)) return;
-      const key = usable.map((u) => (u ? '1' : '0')).join('');
-      const existing = byUsable.get(key);
-      if (existing) existing.count += count;
-      else byUsable.set(key, { count, usable });
-    });
-    return [...byUsable.values()];
-  }
+  return [...byUsable.values()];
 }
 
 /**
@@ -209,13 +182,14 @@ function largestPlacement(supply: readonly number[], classes: readonly EvseClass
  * the end, until the guarantee holds again: 0 when it holds. Holding fewer never breaks it, so
  * the answer is found by bisection.
  */
-export function newestToRemove(evses: readonly GuaranteeEvse[], stationWide: readonly ConnectorType[]): number {
-  const station = new StationCapacity(evses);
+export function newestToRemove(station: StationView, stationWide: readonly ConnectorType[]): number {
+  // The view's profiles are read once per question: keep them.
+  const fixed: StationView = { ...station, usable: [...station.usable] };
   let low = 0;
   let high = stationWide.length;
   while (low < high) {
     const middle = (low + high) >> 1;
-    if (station.keeps(stationWide.slice(0, stationWide.length - middle))) high = middle;
+    if (keepsGuarantee(fixed, stationWide.slice(0, stationWide.length - middle))) high = middle;
     else low = middle + 1;
   }
   return low;
@@ -226,22 +200,16 @@ export function newestToRemove(evses: readonly GuaranteeEvse[], stationWide: rea
  * check_number_global_reservations_match_number_available_evses). Available EVSEs are those
  * usable for Unknown. As many as station-wide reservations: all of them. Otherwise, for each held
  * type t that could not take one more reservation of type t, the available EVSEs having a
- * connector matching t in any state (every one, for Unknown).
- *
- * An entry `undefined` is a reservation made without a type: EVerest asks then whether the
- * current reservations keep the guarantee, not whether one more could be added, and if not
- * shows every available EVSE. Elsewhere it counts as Unknown.
+ * connector matching t in any state (every one, for Unknown). A reservation without a type is
+ * one for Unknown here, as everywhere (EVerest asks then only whether the current ones fit).
  */
-export function shownReserved(evses: readonly GuaranteeEvse[], stationWide: readonly (ConnectorType | undefined)[]): Set<number> {
+export function shownReserved(evses: readonly GuaranteeEvse[], stationWide: readonly ConnectorType[]): Set<number> {
   const available = evses.flatMap((evse, i) => (usableFor(evse, UNKNOWN_TYPE) ? [i] : []));
   if (available.length === stationWide.length) return new Set(available);
-  const station = new StationCapacity(evses);
-  const held = stationWide.map((t) => t ?? UNKNOWN_TYPE);
+  const station = viewOf(evses);
   const shown = new Set<number>();
-  for (const entry of new Set(stationWide)) {
-    const full = entry === undefined ? !station.keeps(held) : !station.acceptsAnother(held, entry);
-    if (!full) continue;
-    const type = entry ?? UNKNOWN_TYPE;
+  for (const type of new Set(stationWide)) {
+    if (keepsGuarantee(station, [...stationWide, type])) continue;
     for (const i of available) if ((evses[i] as GuaranteeEvse).connectors.some((c) => typesMatch(type, c.type))) shown.add(i);
   }
   return shown;

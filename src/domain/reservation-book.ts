@@ -1,4 +1,4 @@
-import { keepsGuarantee, offers } from './capacity';
+import { keepsGuarantee, newestToRemove, offers, shownReserved } from './guarantee';
 import { ExpiryQueue } from './expiry-queue';
 import { decideReserveNow } from './rules';
 import { Station } from './station';
@@ -225,17 +225,20 @@ export class ReservationBook {
    * could take no further station-wide reservation (spec/everest-evse-dialect.md §5).
    */
   shownReserved(): number[] {
-    const available = this.station.positions().filter((p) => this.station.usableFor(p, UNKNOWN_TYPE));
-    if (available.length === this.stationWide.size) return available;
-    const full = [...this.stationWideTypes.keys()].filter((type) => !this.keeps(type));
-    return available.filter((p) => full.some((type) => this.station.hasType(p, type)));
+    const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));
+    return [...shownReserved(evses, this.stationWideTypeList())].map((index) => index + 1);
   }
 
   /** The guarantee with the station-wide reservations held, and one more of type `extra` if given. */
   private keeps(extra?: ConnectorType): boolean {
     const types = new Map(this.stationWideTypes);
     if (extra !== undefined) types.set(extra, (types.get(extra) ?? 0) + 1);
-    return keepsGuarantee({ usable: this.station.usableClasses(), evseCount: this.station.evseCount, specificCount: this.station.specificCount }, types);
+    return keepsGuarantee(this.station.view(), types);
+  }
+
+  /** The station-wide reservations' types, oldest first. */
+  private stationWideTypeList(): ConnectorType[] {
+    return [...this.stationWide.values()].map((r) => r.connectorType ?? UNKNOWN_TYPE);
   }
 
   /** The guarantee if the EVSE at `position` were taken by an EVSE-specific reservation. */
@@ -282,12 +285,10 @@ export class ReservationBook {
 
   /** Ends the newest station-wide reservations until the guarantee holds again. */
   private fitStationWide(): DomainEvent[] {
-    const events: DomainEvent[] = [];
-    while (this.stationWide.size > 0 && !this.keeps()) {
-      const newest = [...this.stationWide.values()].pop() as HeldReservation;
-      events.push(this.end(newest, 'Removed', 'the station-wide guarantee no longer holds'));
-    }
-    return events;
+    if (this.stationWide.size === 0 || this.keeps()) return [];
+    const count = newestToRemove(this.station.view(), this.stationWideTypeList());
+    const newest = [...this.stationWide.values()].slice(-count).reverse();
+    return newest.map((reservation) => this.end(reservation, 'Removed', 'the station-wide guarantee no longer holds'));
   }
 
   private countType(reservation: HeldReservation, sign: 1 | -1): void {

@@ -1,7 +1,7 @@
 // The reserve_now decision, in the order of spec/everest-evse-dialect.md §4 (which the connector
 // interface's rules 1-8 of spec/reservation-module.md follow too, an EVSE being a connector there).
 // Refusals are returned as facts; each wire interface names them (module/*-commands.ts).
-import { offers } from './capacity';
+import { offers } from './guarantee';
 import type { Station } from './station';
 import { type ConnectorType, type Decision, type ReservationRequest, type Target, UNKNOWN_TYPE } from './types';
 

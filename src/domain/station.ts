@@ -1,4 +1,4 @@
-import { offers, type UsableClass, typesMatch } from './capacity';
+import { type GuaranteeEvse, offers, type StationView, typesMatch } from './guarantee';
 import { type ConnectorType, type EvseLayout, type EvseTally, type HeldReservation, UNKNOWN_TYPE } from './types';
 
 /** One bit per condition, a byte per EVSE: a station of 100,000 connector-EVSEs costs 100 KB, not an object each. */
@@ -93,9 +93,19 @@ export class Station {
     return this.holderCount;
   }
 
-  /** Usable EVSEs (no car, no EVSE-specific reservation, a connector available) by what they offer. */
-  usableClasses(): Iterable<UsableClass> {
-    return this.usable.values();
+  /** What the guarantee needs: usable EVSEs (no car, no EVSE-specific reservation, a connector available) by what they offer. */
+  view(): StationView {
+    return { evseCount: this.evseCount, specificCount: this.holderCount, usable: this.usable.values() };
+  }
+
+  /** The EVSE at `position` as the guarantee sees it, one by one (what shows Reserved depends on which EVSE is which). */
+  guaranteeEvse(position: number): GuaranteeEvse {
+    const { faulted, disabled } = this.conditionsAt(position);
+    return {
+      connectors: this.connectorsAt(position).map((c) => ({ type: c.type, available: !faulted && !disabled.has(c.id) })),
+      occupied: this.isOccupied(position),
+      reserved: this.holders[position] !== undefined,
+    };
   }
 
   /** Whether any connector of the EVSE (in any state) matches `type`. */

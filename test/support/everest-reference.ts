@@ -3,7 +3,8 @@
 // call, check_number_global_reservations_match_number_available_evses): every distinct arrival
 // order and every choice of EVSE. Exponential on purpose: it is the reference the polynomial
 // engine in src/domain/guarantee.ts is tested and benchmarked against. It shares no code with it.
-import type { ConnectorType, GuaranteeEvse } from '../../src/domain/guarantee';
+import type { GuaranteeEvse } from '../../src/domain/guarantee';
+import type { ConnectorType } from '../../src/domain/types';
 
 const UNKNOWN = 'Unknown';
 

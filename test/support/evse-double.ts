@@ -1,6 +1,8 @@
 // A test double of an EVerest EVSE manager: publishes session_event and the Inoperative error
-// in EVerest's envelopes, answers reserve / cancel_reservation and records the calls. It can be
-// told to answer late, with an error, with a malformed payload, or not at all.
+// in EVerest's envelopes, answers reserve / cancel_reservation / get_evse and records the calls.
+// It can be told to answer late, with an error, with a malformed payload, or not at all; or, as
+// `everest`, to answer reserve as EVerest's EvseManager does and publish ReservationStart /
+// ReservationEnd as it does.
 import type { Broker } from './broker';
 import { type Station, startStation } from './harness';
 import { uniquePrefix } from './module-process';
@@ -17,10 +19,23 @@ export type AnswerMode =
   | { kind: 'error'; error: EverestError }
   | { kind: 'malformed' }
   | { kind: 'invalid' }
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  /** As EVerest's EvseManager: reserve refused while disabled, faulted, in a session, or reserved for another id. */
+  | { kind: 'everest' };
 
 export interface RecordedCall extends ServedCall {
   cmd: 'reserve' | 'cancel_reservation';
+}
+
+/** What get_evse answers: EVerest's Evse (a connector without type is Unknown). */
+export interface EvseDescription {
+  id: number;
+  connectors: Array<{ id: number; type?: string }>;
+}
+
+export interface EvseDoubleOptions {
+  /** Served on get_evse; absent: get_evse is not served at all (an EVSE manager of the seed's era). */
+  evse?: EvseDescription;
 }
 
 export interface TransactionStart {
@@ -31,27 +46,53 @@ export interface TransactionStart {
 
 export class EvseDouble {
   readonly calls: RecordedCall[] = [];
+  /** get_evse calls, apart: they are not about reservations. */
+  readonly getEvseCalls: ServedCall[] = [];
   private mode: AnswerMode = { kind: 'normal' };
+  private getEvseMode: AnswerMode = { kind: 'normal' };
+  /** What an EVerest EvseManager would be doing (for the `everest` answer mode). */
+  private readonly state = { reservedFor: undefined as number | undefined, disabled: false, faulted: false, session: false };
   private readonly callArrived: Collector;
 
   private constructor(
     readonly probe: Probe,
     readonly moduleId: string,
     callArrived: Collector,
+    private readonly options: EvseDoubleOptions,
   ) {
     this.callArrived = callArrived;
   }
 
   /** An EVSE manager `moduleId` (implementation `evse`) on the broker, under `prefix`. */
-  static async start(broker: Broker, prefix: string, moduleId: string): Promise<EvseDouble> {
+  static async start(broker: Broker, prefix: string, moduleId: string, options: EvseDoubleOptions = {}): Promise<EvseDouble> {
     const probe = await Probe.connect(broker.url, { prefix, origin: moduleId });
-    // Every call the module makes, in arrival order, whatever the double answers.
+    // Every reservation call the module makes, in arrival order, whatever the double answers.
     const callArrived = await probe.collect(`${prefix}modules/${moduleId}/impl/${IMPL_ID}/cmd/+`);
-    const double = new EvseDouble(probe, moduleId, callArrived);
+    const double = new EvseDouble(probe, moduleId, callArrived, options);
     for (const cmd of ['reserve', 'cancel_reservation'] as const) {
-      await probe.serve(moduleId, IMPL_ID, cmd, (_args, call) => double.reply(cmd, call));
+      await probe.serve(moduleId, IMPL_ID, cmd, (args, call) => double.reply(cmd, args, call));
     }
+    if (options.evse) await probe.serve(moduleId, IMPL_ID, 'get_evse', (_args, call) => double.describe(call));
     return double;
+  }
+
+  /** How the double answers get_evse from now on. */
+  answerGetEvse(mode: AnswerMode): void {
+    this.getEvseMode = mode;
+  }
+
+  /** Resolves once get_evse has been asked `count` times. */
+  async getEvseAsked(count = 1, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.getEvseCalls.length < count) {
+      if (Date.now() > deadline) throw new Error(`${this.moduleId}: get_evse asked ${this.getEvseCalls.length} times, not ${count}`);
+      await sleep(10);
+    }
+  }
+
+  /** The reservation this double would show, as EVerest's EvseManager keeps it (-1: station-wide). */
+  get reservedFor(): number | undefined {
+    return this.state.reservedFor;
   }
 
   /** The connection entry naming this double in the module's EVerest config. */
@@ -66,12 +107,16 @@ export class EvseDouble {
 
   /** Resolves with the `count`-th call (1-based, counting every call since start), waiting up to timeoutMs. */
   async nthCall(count: number, timeoutMs = 10_000): Promise<RecordedCall> {
-    await this.callArrived.waitForCount(count, timeoutMs);
-    // The served handler records calls synchronously when they arrive, in the same order.
-    await sleep(0);
-    const call = this.calls[count - 1];
-    if (!call) throw new Error(`${this.moduleId}: call ${count} arrived but was not recorded`);
-    return call;
+    const deadline = Date.now() + timeoutMs;
+    // The served handlers record reservation calls synchronously when they arrive, in order.
+    for (;;) {
+      await this.callArrived.waitForCount(count, Math.max(0, deadline - Date.now()));
+      await sleep(0);
+      const call = this.calls[count - 1];
+      if (call) return call;
+      if (Date.now() > deadline) throw new Error(`${this.moduleId}: reservation call ${count} did not arrive (calls: ${this.callLog().join(', ')})`);
+      await sleep(10);
+    }
   }
 
   /** The calls as `cmd(args)` strings, for readable assertions. */
@@ -83,24 +128,58 @@ export class EvseDouble {
     await this.probe.publishVar(this.moduleId, IMPL_ID, 'session_event', event);
   }
 
-  async enabled(): Promise<void> {
-    await this.sessionEvent({ event: 'Enabled' });
+  async enabled(connectorId?: number): Promise<void> {
+    this.state.disabled = false;
+    await this.sessionEvent({ event: 'Enabled', ...(connectorId !== undefined ? { connector_id: connectorId } : {}) });
   }
 
-  async disabled(): Promise<void> {
-    await this.sessionEvent({ event: 'Disabled' });
+  async disabled(connectorId?: number): Promise<void> {
+    this.state.disabled = true;
+    // EVerest's EvseManager drops its reservation when disabled, and says so.
+    if (this.mode.kind === 'everest' && this.state.reservedFor !== undefined) await this.reservationEnd();
+    await this.sessionEvent({ event: 'Disabled', ...(connectorId !== undefined ? { connector_id: connectorId } : {}) });
   }
 
-  /** A car plugged in: the connector is occupied, no transaction yet. */
-  async sessionStarted(): Promise<void> {
-    await this.sessionEvent({ event: 'SessionStarted' });
+  /**
+   * A session began: by default a car plugged in (EVConnected); with reason Authorized a driver
+   * authorised first, naming their token and the reservation it uses, as EVerest's EvseManager does.
+   */
+  async sessionStarted(started?: { reason: 'EVConnected' | 'Authorized'; token?: string; parentToken?: string; reservationId?: number }): Promise<void> {
+    this.state.session = true;
+    if (!started) {
+      await this.sessionEvent({ event: 'SessionStarted' });
+      return;
+    }
+    const reservationId = started.reservationId ?? (this.mode.kind === 'everest' && started.reason === 'Authorized' ? this.state.reservedFor : undefined);
+    // EVerest's EvseManager clears its reservation silently when an authorised session starts.
+    if (started.reason === 'Authorized') this.state.reservedFor = undefined;
+    await this.sessionEvent({
+      event: 'SessionStarted',
+      session_started: {
+        reason: started.reason,
+        meter_value: { energy_Wh_import: { total: 1234.5 } },
+        ...(started.token !== undefined
+          ? { id_tag: { id_token: { value: started.token, type: 'ISO14443' }, authorization_status: 'Accepted', ...(started.parentToken !== undefined ? { parent_id_token: { value: started.parentToken, type: 'Central' } } : {}) } }
+          : {}),
+        ...(reservationId !== undefined && reservationId >= 0 ? { reservation_id: reservationId } : {}),
+      },
+    });
   }
 
   async sessionFinished(): Promise<void> {
+    this.state.session = false;
     await this.sessionEvent({ event: 'SessionFinished' });
   }
 
+  /** The EVSE manager ends the reservation it shows by itself (EVerest: disabled, error shutdown, authorisation withdrawn). */
+  async reservationEnd(): Promise<void> {
+    this.state.reservedFor = undefined;
+    await this.sessionEvent({ event: 'ReservationEnd' });
+  }
+
   async transactionStarted({ token, parentToken, reservationId }: TransactionStart): Promise<void> {
+    this.state.session = true;
+    this.state.reservedFor = undefined;
     await this.sessionEvent({
       event: 'TransactionStarted',
       transaction_started: {
@@ -118,22 +197,49 @@ export class EvseDouble {
   }
 
   async raiseInoperative(): Promise<void> {
+    this.state.faulted = true;
     await this.probe.raiseError(this.moduleId, IMPL_ID, INOPERATIVE);
   }
 
   async clearInoperative(): Promise<void> {
+    this.state.faulted = false;
     await this.probe.clearError(this.moduleId, IMPL_ID, INOPERATIVE);
   }
 
-  private async reply(cmd: RecordedCall['cmd'], call: ServedCall): Promise<ServeReply> {
+  private describe(call: ServedCall): Promise<ServeReply> {
+    this.getEvseCalls.push(call);
+    return this.answerWith(this.getEvseMode, this.options.evse);
+  }
+
+  private async reply(cmd: RecordedCall['cmd'], args: Record<string, unknown>, call: ServedCall): Promise<ServeReply> {
     this.calls.push({ ...call, cmd });
-    const retval = cmd === 'reserve' ? true : null;
-    const mode = this.mode;
+    if (this.mode.kind === 'everest') return this.asEverest(cmd, args);
+    return this.answerWith(this.mode, cmd === 'reserve' ? true : null);
+  }
+
+  /** EVerest's EvseManager::reserve and cancel_reservation, with their session events. */
+  private async asEverest(cmd: RecordedCall['cmd'], args: Record<string, unknown>): Promise<ServeReply> {
+    if (cmd === 'cancel_reservation') {
+      if (this.state.reservedFor !== undefined) await this.reservationEnd();
+      return { retval: null };
+    }
+    const id = args.reservation_id as number;
+    const { reservedFor, disabled, faulted, session } = this.state;
+    if (disabled || faulted || session) return { retval: false };
+    if (reservedFor !== undefined && reservedFor !== -1 && reservedFor !== id) return { retval: false };
+    const announce = reservedFor === undefined || (reservedFor === -1 && id !== -1);
+    this.state.reservedFor = id;
+    if (announce) await this.sessionEvent({ event: 'ReservationStart' });
+    return { retval: true };
+  }
+
+  private async answerWith(mode: AnswerMode, retval: unknown): Promise<ServeReply> {
     switch (mode.kind) {
       case 'normal':
+      case 'everest':
         return { retval };
       case 'refuse':
-        return { retval: cmd === 'reserve' ? false : null };
+        return { retval: retval === true ? false : null };
       case 'late':
         await sleep(mode.delayMs);
         return { retval };

@@ -36,7 +36,7 @@ describe('interfaces/reservation.yaml', () => {
 
   it('leaves the additions to reservation_status, provided as a second implementation', () => {
     const status = read('interfaces/reservation_status.yaml') as { cmds: Record<string, unknown>; vars: Record<string, unknown> };
-    expect(Object.keys(status.cmds).sort()).toEqual(['exists_reservation', 'list_reservations']);
+    expect(Object.keys(status.cmds).sort()).toEqual(['check_start', 'exists_reservation', 'list_reservations']);
     expect(Object.keys(status.vars)).toEqual(['reservation_end']);
     const manifest = read('manifest.yaml') as { provides: Record<string, { interface: string }> };
     expect(Object.fromEntries(Object.entries(manifest.provides).map(([id, impl]) => [id, impl.interface]))).toEqual({
@@ -48,5 +48,31 @@ describe('interfaces/reservation.yaml', () => {
   it("keeps this module's own types out of types/reservation.yaml, which EVerest ships too", () => {
     const types = Object.keys((read('types/reservation.yaml') as { types: Record<string, unknown> }).types).sort();
     expect(types).toEqual(['Reservation', 'ReservationEnd', 'ReservationEndReason', 'ReservationResult']);
+  });
+});
+
+// Issue 21: today's EVerest (2024.12 and later) reserves EVSEs; its interface and types are kept
+// verbatim beside the seed's, as spec/everest-evse-dialect.md §1.1 and §1.2 give them.
+describe('interfaces/evse/ and types/evse/', () => {
+  const spec = readFileSync(path.join(ROOT, '..', 'shared', 'spec', 'everest-evse-dialect.md'), 'utf8');
+  /** The YAML block that follows the heading `### <section>` in the spec. */
+  const block = (section: string): string => {
+    const heading = spec.indexOf(`### ${section}`);
+    const start = spec.indexOf('```yaml\n', heading) + '```yaml\n'.length;
+    return spec.slice(start, spec.indexOf('```', start));
+  };
+
+  it.each([
+    ['interfaces/evse/reservation.yaml', '1.1'],
+    ['types/evse/reservation.yaml', '1.2'],
+  ])('%s is, byte for byte, the text of spec §%s', (file, section) => {
+    expect(block(section).length).toBeGreaterThan(500);
+    expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(block(section));
+  });
+
+  it('leaves impl main the same manifest entry in both eras: the tree it is installed into brings the interface file', () => {
+    const manifest = read('manifest.yaml') as { provides: { main: { interface: string } }; config: { reservation_interface: { enum: string[]; default: string } } };
+    expect(manifest.provides.main.interface).toBe('reservation');
+    expect(manifest.config.reservation_interface).toMatchObject({ enum: ['connector', 'evse'], default: 'connector' });
   });
 });

@@ -109,7 +109,7 @@ describe('the other commands and the var', () => {
 
   it('knows exactly the commands of each interface: EVerest\'s two in reservation, the additions in reservation_status', () => {
     expect(validator.cmdNames.sort()).toEqual(['cancel_reservation', 'reserve_now']);
-    expect(statusValidator.cmdNames.sort()).toEqual(['exists_reservation', 'list_reservations']);
+    expect(statusValidator.cmdNames.sort()).toEqual(['check_start', 'exists_reservation', 'list_reservations']);
   });
 });
 

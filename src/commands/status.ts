@@ -14,7 +14,8 @@ export function createStatusCommands(book: ReservationBook, wire: WireInterface)
       return book.exists(request.connector_id, request.id_token, request.parent_id_token);
     },
     check_start({ request }) {
-      return book.checkStart(request.evse_id, request.id_token, request.parent_id_token);
+      const { allowed, reservationId } = book.checkStart(request.evse_id, request.id_token, request.parent_id_token);
+      return { allowed, ...(reservationId !== undefined ? { reservation_id: reservationId } : {}) };
     },
     list_reservations() {
       return book.list().map((reservation) => toWire(reservation, wire));

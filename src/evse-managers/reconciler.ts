@@ -34,15 +34,12 @@ export interface ReconcilerDeps {
 export class EvseReconciler implements EvsePlacement, EvseSide {
   private readonly told: Shown[];
   private readonly queues: Array<Promise<unknown>>;
-  /** cancel_reservation calls not yet answered: the ReservationEnd they cause is ours, not news. */
-  private readonly cancelsInFlight: number[];
   private readonly syncQueued: boolean[];
 
   constructor(private readonly deps: ReconcilerDeps) {
     const slots = deps.evseManagers.length + 1;
     this.told = new Array<Shown>(slots).fill(FREE);
     this.queues = new Array<Promise<unknown>>(slots).fill(Promise.resolve());
-    this.cancelsInFlight = new Array<number>(slots).fill(0);
     this.syncQueued = new Array<boolean>(slots).fill(false);
   }
 
@@ -93,9 +90,11 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     });
   }
 
-  /** The EVSE manager at `position` published ReservationEnd. */
+  /**
+   * The EVSE manager at `position` published ReservationEnd. What it was last told is what ended:
+   * our own cancel_reservation set that to free before it went out, so its ReservationEnd ends nothing.
+   */
   reservationEnded(position: number): void {
-    if ((this.cancelsInFlight[position] as number) > 0) return; // the answer to our own cancel_reservation
     const told = this.told[position] as Shown;
     this.told[position] = FREE;
     if (told.kind === 'reserved' && this.deps.book.holderAt(position)?.reservationId === told.reservationId) {
@@ -117,9 +116,7 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     // reserve(id) may take over a reserve(-1); anything else is cleared first.
     if (told.kind !== 'free' && !(told.kind === 'blocked' && desired.kind === 'reserved')) {
       this.told[position] = FREE;
-      this.cancelsInFlight[position] = (this.cancelsInFlight[position] as number) + 1;
       await this.send(position, 'cancel_reservation', {}, told.kind === 'reserved' ? { reservation_id: told.reservationId } : {});
-      this.cancelsInFlight[position] = (this.cancelsInFlight[position] as number) - 1;
     }
     if (desired.kind === 'reserved') {
       const said = await this.send(position, 'reserve', { reservation_id: desired.reservationId }, { reservation_id: desired.reservationId });

@@ -85,10 +85,15 @@ export async function startEvseCharger(
   const prefix = options.prefix ?? uniquePrefix();
   const doubles: EvseDouble[] = [];
   for (const [index, evse] of evses.entries()) doubles.push(await EvseDouble.start(broker, prefix, `evse_manager_${index + 1}`, { ...options.doubles, evse }));
-  const station = await startEvseStation(broker, { ...options, prefix, connections: { evse_manager: doubles.map((d) => d.connection) } });
+  return startEvseModule(broker, doubles, { ...options, prefix });
+}
+
+/** The module in the evse interface on EVSE-manager doubles already running (e.g. again, after a restart); returns once it learnt every EVSE. */
+export async function startEvseModule(broker: Broker, doubles: EvseDouble[], options: Omit<ModuleOptions, 'brokerUrl' | 'connections'> & { prefix: string }): Promise<EvseCharger> {
+  const station = await startEvseStation(broker, { ...options, connections: { evse_manager: doubles.map((d) => d.connection) } });
   const module = station.station.module;
   const described = (): number => module.lines().filter((line) => line.msg === 'EVSE manager described its EVSE').length;
-  await module.waitForLog(() => described() >= evses.length, 10_000);
+  await module.waitForLog(() => described() >= doubles.length, 10_000);
   return { ...station, evse: doubles };
 }
 

@@ -41,6 +41,8 @@ export interface Station {
   prefix: string;
   /** Every reservation_end var payload (the whole Var envelope) since start. */
   ends: Collector;
+  /** Every reservation_update var payload (impl main, the evse interface only) since start. */
+  updates: Collector;
   reserveNow(connectorId: number, r: Reservation, options?: CallOptions): Promise<string>;
   cancel(reservationId: number): Promise<boolean>;
   list(): Promise<HeldReservation[]>;
@@ -60,6 +62,7 @@ export async function startStation(broker: Broker, options: Omit<ModuleOptions, 
   const moduleId = options.moduleId ?? 'reservation';
   const probe = await Probe.connect(broker.url, { prefix, origin: 'ocpp' });
   const ends = await probe.collect(probe.varTopic(moduleId, 'reservation_end'));
+  const updates = await probe.collect(probe.varTopic(moduleId, 'reservation_update', 'main'));
   const module = await startModule({ ...options, brokerUrl: broker.url, prefix, moduleId });
   return {
     module,
@@ -67,6 +70,7 @@ export async function startStation(broker: Broker, options: Omit<ModuleOptions, 
     moduleId,
     prefix,
     ends,
+    updates,
     reserveNow: (connectorId, r, callOptions) => probe.invoke<string>(moduleId, 'reserve_now', { connector_id: connectorId, reservation: r }, callOptions),
     cancel: (reservationId) => probe.invoke<boolean>(moduleId, 'cancel_reservation', { reservation_id: reservationId }),
     list: () => probe.invoke<HeldReservation[]>(moduleId, 'list_reservations', {}),

@@ -226,7 +226,7 @@ export class ReservationBook {
    */
   shownReserved(): number[] {
     const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));
-    return [...shownReserved(evses, this.stationWideTypeList())].map((index) => index + 1);
+    return [...shownReserved(evses, this.stationWideTypeList())].map((index) => index + 1).sort((a, b) => a - b);
   }
 
   /** The guarantee with the station-wide reservations held, and one more of type `extra` if given. */

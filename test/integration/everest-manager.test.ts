@@ -2,7 +2,7 @@
 // spawned from its module folder with the manager's environment, or standalone (--everest); config
 // over MQTT; ModuleReady once per run of the manager; nothing published before GlobalReady.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -24,8 +24,11 @@ beforeAll(async () => {
   broker = await startBroker();
 });
 
+/** A scratch folder, removed after the test. */
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'reservation-everest-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-everest-'));
+  track(`scratch folder ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** The environment the manager gives a module it spawns (framework >= 0.19), and nothing else but PATH. */

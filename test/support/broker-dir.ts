@@ -36,9 +36,9 @@ function owner(): Owner | null {
   return brokerOwner;
 }
 
-/** Fails naming the folder above `dir` that `user` may not enter (a TMPDIR inside a private home, say). */
+/** Fails naming the folder on the way to `dir` that `user` may not enter (a TMPDIR inside a private home, say). */
 function assertReachable(dir: string, user: Owner): void {
-  for (let folder = path.dirname(dir); ; folder = path.dirname(folder)) {
+  for (let folder = dir; ; folder = path.dirname(folder)) {
     const { mode, uid, gid } = statSync(folder);
     const enter = uid === user.uid ? mode & 0o100 : gid === user.gid ? mode & 0o010 : mode & 0o001;
     if (!enter) throw new Error(`mosquitto, started as root, runs as ${user.name}, which may not enter ${folder}: set TMPDIR to a directory it can reach`);
@@ -47,14 +47,13 @@ function assertReachable(dir: string, user: Owner): void {
 }
 
 export class BrokerDir {
-  readonly path = mkdtempSync(path.join(os.tmpdir(), 'reservation-broker-'));
+  readonly path: string;
   private readonly owner = owner();
 
   constructor() {
-    if (this.owner) {
-      assertReachable(this.path, this.owner);
-      chownSync(this.path, this.owner.uid, this.owner.gid);
-    }
+    if (this.owner) assertReachable(os.tmpdir(), this.owner);
+    this.path = mkdtempSync(path.join(os.tmpdir(), 'reservation-broker-'));
+    if (this.owner) chownSync(this.path, this.owner.uid, this.owner.gid);
   }
 
   /** Copies `source` in for the broker to read, readable by it alone; returns the copy's path. */

@@ -3,7 +3,7 @@
 // cost as the number of held reservations grows, its start-up, and its footprint at idle.
 // Prints tables and each target with PASS or MISS, and writes JSON.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { STATUS_IMPL_ID, varTopic } from '../src/everest/topics';
 import { MQTT_KEEPALIVE_S } from '../src/mqtt/connection';
 import { type Broker, startBroker } from '../test/support/broker';
-import { cleanup, trackChild } from '../test/support/teardown';
+import { cleanup, track, trackChild } from '../test/support/teardown';
 import { BenchCaller, type Call, type CallStats, type QoS } from './caller';
 import { cpuMs, peakRssMb, rssMb } from './proc';
 import { type DomainScaleRow, measureDomain } from './scale-domain';
@@ -107,6 +107,7 @@ async function waitForMessage(url: string, topic: string, start: () => void, tim
 /** A config file; the comparison and scale runs need a connector per reservation held at once. */
 function moduleConfig(connectors: number): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-bench-'));
+  track('bench config', () => rmSync(dir, { recursive: true, force: true }), 'file');
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, stringify({ active_modules: { [MODULE_ID]: { module: 'Reservation', config_module: { connectors } } } }));
   return file;

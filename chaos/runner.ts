@@ -1,7 +1,7 @@
 // Runs one schedule against the built module on a real mosquitto (with persistence, restarted on
 // the same port and config) and two simulated EVSE managers, records everything it sees, and
 // has the checker judge it at every checkpoint and at the end.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clientId } from '../src/app';
@@ -56,7 +56,6 @@ const PROTOCOL_ERROR = /disconnected due to (protocol error|malformed packet)|Pr
 export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-chaos-'));
-  mkdirSync(path.join(dir, 'broker'));
   const log: LogEvent[] = [];
   let stepIndex = -1;
   const record = (e: LogEvent): void => void log.push(e);
@@ -68,7 +67,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
   const counts = { restarts: 0, brokerRestarts: 0 };
   let checker: Checker | undefined;
   try {
-    const broker = await startBroker(['persistence true', `persistence_location ${path.join(dir, 'broker')}/`, 'autosave_interval 1']);
+    const broker = await startBroker((brokerDir) => ['persistence true', `persistence_location ${brokerDir.path}/`, 'autosave_interval 1']);
     cleanups.push(() => broker.stop());
     const prefix = uniquePrefix();
     const moduleClient = clientId(prefix, MODULE_ID);

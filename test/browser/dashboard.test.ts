@@ -1,6 +1,6 @@
 // The dashboard in a real browser (Debian's headless Chromium) against the module on a real
-// mosquitto with two simulated EVSE managers: what an operator sees and does. Writes the
-// README's screenshots to docs/screenshots/.
+// mosquitto with two simulated EVSE managers: what an operator sees and does. Takes the README's
+// screenshots (saved in docs/screenshots/ by `npm run screenshots` only).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';

@@ -2,7 +2,7 @@
 // spawned from its module folder with the manager's environment, or standalone (--everest); config
 // over MQTT; ModuleReady once per run of the manager; nothing published before GlobalReady.
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -24,8 +24,11 @@ beforeAll(async () => {
   broker = await startBroker();
 });
 
+/** A scratch folder, removed after the test. */
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'reservation-everest-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-everest-'));
+  track(`scratch folder ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** The environment the manager gives a module it spawns (framework >= 0.19), and nothing else but PATH. */
@@ -123,10 +126,11 @@ describe('spawned by the manager from its module folder', () => {
   });
 
   it('connects to a broker on a Unix socket (EV_MQTT_BROKER_SOCKET_PATH)', async () => {
-    const dir = tempDir();
-    chmodSync(dir, 0o777); // mosquitto drops root for its own user before it binds the socket
-    const socket = path.join(dir, 'mqtt.sock');
-    const socketBroker = await startBroker([`listener 0 ${socket}`]);
+    let socket = '';
+    const socketBroker = await startBroker((dir) => {
+      socket = dir.join('mqtt.sock');
+      return [`listener 0 ${socket}`];
+    });
     const prefix = uniquePrefix();
     const manager = await startManager(socketBroker, { prefix, modules: { [MODULE_ID]: reservationModule({ configModule: { connectors: 2 } }) } });
     const env = { ...managerEnv(prefix, { EV_MQTT_BROKER_SOCKET_PATH: socket }) } as Record<string, string>;

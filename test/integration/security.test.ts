@@ -1,7 +1,7 @@
 // Broker security (issue 4): the compose broker's password file and ACL let the module do its
 // whole job and nothing more, and TLS with a client certificate works for the module and the client.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -41,7 +41,7 @@ describe('password file and ACL of the compose broker', () => {
   let broker: Broker;
 
   beforeAll(async () => {
-    broker = await startBroker(['allow_anonymous false', `password_file ${path.join(MOSQUITTO_DIR, 'passwd')}`, `acl_file ${path.join(MOSQUITTO_DIR, 'acl')}`]);
+    broker = await startBroker((dir) => ['allow_anonymous false', `password_file ${dir.copy(path.join(MOSQUITTO_DIR, 'passwd'))}`, `acl_file ${dir.copy(path.join(MOSQUITTO_DIR, 'acl'))}`]);
   });
 
   it('lets the module, logged in as reservation, serve commands, follow its EVSE managers and call them', async () => {
@@ -122,10 +122,7 @@ describe('TLS with a client certificate', () => {
     // Another CA, which signed nothing the broker shows.
     openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'other.key');
     openssl('req', '-x509', '-new', '-key', 'other.key', '-subj', '/CN=someone else', '-days', '2', '-out', 'other.pem');
-    // Run as root, mosquitto drops to its own user, which must read these throw-away files.
-    chmodSync(dir, 0o755);
-    for (const name of readdirSync(dir)) chmodSync(file(name), 0o644);
-    broker = await startBroker([`cafile ${file('ca.pem')}`, `certfile ${file('server.pem')}`, `keyfile ${file('server.key')}`, 'require_certificate true']);
+    broker = await startBroker((brokerDir) => [`cafile ${brokerDir.copy(file('ca.pem'))}`, `certfile ${brokerDir.copy(file('server.pem'))}`, `keyfile ${brokerDir.copy(file('server.key'))}`, 'require_certificate true']);
   });
 
   const tlsArgs = (): string[] => ['--mqtt-url', `mqtts://127.0.0.1:${broker.port}`, '--mqtt-ca', file('ca.pem'), '--mqtt-cert', file('client.pem'), '--mqtt-key', file('client.key')];

@@ -1,10 +1,17 @@
 // A private mosquitto for one test file, on a free loopback port.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { BrokerDir } from './broker-dir';
 import { sleep, track, trackChild, within } from './teardown';
+
+export type { BrokerDir } from './broker-dir';
+
+/**
+ * Extra mosquitto.conf lines; or a function of the broker's own directory that returns them, for
+ * lines naming a file the broker reads (`dir.copy(file)`) or writes (`dir.join(name)`).
+ */
+export type BrokerConfig = readonly string[] | ((dir: BrokerDir) => readonly string[]);
 
 export interface Broker {
   port: number;
@@ -58,12 +65,15 @@ function exitOf(child: ChildProcess): Promise<void> {
 class MosquittoBroker implements Broker {
   private child: ChildProcess | undefined;
   private stderr = '';
-  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-broker-'));
+  private readonly dir = new BrokerDir();
+  private readonly extraConfigLines: readonly string[];
 
   constructor(
     public port: number,
-    private readonly extraConfigLines: readonly string[],
-  ) {}
+    config: BrokerConfig,
+  ) {
+    this.extraConfigLines = typeof config === 'function' ? config(this.dir) : config;
+  }
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
@@ -75,7 +85,7 @@ class MosquittoBroker implements Broker {
 
   /** Starts mosquitto on this.port; rejects if it exits or does not accept connections in time. */
   async launch(): Promise<void> {
-    const confPath = path.join(this.dir, 'mosquitto.conf');
+    const confPath = this.dir.join('mosquitto.conf');
     writeFileSync(
       confPath,
       [
@@ -145,7 +155,7 @@ class MosquittoBroker implements Broker {
   }
 
   removeDir(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    this.dir.remove();
   }
 }
 
@@ -183,14 +193,15 @@ class ExternalBroker implements Broker {
  * Starts a private mosquitto, stopped after the test (or the file, from beforeAll); or, with
  * TEST_MQTT_URL set, the shared external broker (which cannot take extra configuration).
  */
-export async function startBroker(extraConfigLines: string[] = []): Promise<Broker> {
+export async function startBroker(config: BrokerConfig = []): Promise<Broker> {
   if (EXTERNAL_BROKER_URL !== undefined) {
-    if (extraConfigLines.length > 0) throw needsOwnBroker(`configures its broker (${extraConfigLines.join('; ')})`);
+    if (typeof config === 'function') throw needsOwnBroker('hands its broker files');
+    if (config.length > 0) throw needsOwnBroker(`configures its broker (${config.join('; ')})`);
     return new ExternalBroker(EXTERNAL_BROKER_URL);
   }
   let lastError: unknown;
   for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
-    const broker = new MosquittoBroker(await freePort(), extraConfigLines);
+    const broker = new MosquittoBroker(await freePort(), config);
     try {
       await broker.launch();
     } catch (err) {

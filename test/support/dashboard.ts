@@ -1,6 +1,7 @@
 // The dashboard for tests: started in-process on a free loopback port against a real broker (its
 // session is the client's own), and a headless Chromium (Debian's) to look at it.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ModuleSession } from '../../src/client/session';
@@ -11,8 +12,28 @@ import { REPO_ROOT } from './module-process';
 import { track } from './teardown';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
-/** Committed, linked from the README: the tests keep them current. */
-export const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+let screenshots: string | undefined;
+
+/**
+ * Where screenshot() saves: SCREENSHOTS_DIR (relative to the checkout) when set, as
+ * `npm run screenshots` sets it to refresh the README's docs/screenshots/; otherwise a temporary
+ * directory removed after the file, so a test run leaves the checkout as it found it.
+ */
+function screenshotsDir(): string {
+  if (screenshots !== undefined) return screenshots;
+  const wanted = process.env.SCREENSHOTS_DIR;
+  if (wanted !== undefined && wanted !== '') {
+    screenshots = path.resolve(REPO_ROOT, wanted);
+    mkdirSync(screenshots, { recursive: true });
+    return screenshots;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-screenshots-'));
+  track('screenshots', () => {
+    rmSync(dir, { recursive: true, force: true });
+    screenshots = undefined;
+  }, 'file');
+  return (screenshots = dir);
+}
 
 export interface DashboardUnderTest extends Dashboard {
   session: ModuleSession;
@@ -80,6 +101,5 @@ export async function openPage(browser: Browser, viewport = { width: 1280, heigh
 }
 
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage });
+  await page.screenshot({ path: path.join(screenshotsDir(), name), fullPage });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { clientId } from '../src/app';
 import { varTopic } from '../src/everest/topics';
 import { implOfVar } from '../src/generated/manifest';
-import { type Broker, startBroker } from '../test/support/broker';
+import { startBroker } from '../test/support/broker';
 import { EvseDouble } from '../test/support/evse-double';
 import { type ModuleOptions, type ModuleProcess, startModule, uniquePrefix } from '../test/support/module-process';
 import { sleep } from '../test/support/teardown';

@@ -1,11 +1,11 @@
-import { keepsGuarantee, newestToRemove, offers, shownReserved } from './guarantee';
+import { offers } from './guarantee';
 import { ExpiryQueue } from './expiry-queue';
 import { decideReserveNow } from './rules';
 import { Station } from './station';
+import { StationWideReservations } from './station-wide';
 import { reservedFor } from './tokens';
 import {
   type BookOptions,
-  type ConnectorType,
   type Decision,
   type DomainEvent,
   type EndReason,
@@ -20,9 +20,6 @@ import {
 
 export type CheckStatus = 'NotReserved' | 'ReservedForToken' | 'ReservedForOtherToken' | 'ReservedForOtherTokenAndHasParentToken';
 
-/** Stands in for an EVSE-specific reservation when asking "what if this EVSE were taken?". */
-const PLACEHOLDER: HeldReservation = { reservationId: Number.NaN, evseId: 0, idToken: '', expiryTime: '', expiresAtMs: 0, order: 0 };
-
 /**
  * The reservations held and the station they are held on, with every rule of
  * spec/reservation-module.md and spec/everest-evse-dialect.md: one model for both wire
@@ -32,15 +29,14 @@ const PLACEHOLDER: HeldReservation = { reservationId: Number.NaN, evseId: 0, idT
  */
 export class ReservationBook {
   private readonly reservations = new Map<number, HeldReservation>();
-  /** Station-wide reservations in acceptance order: the last is the newest. */
-  private readonly stationWide = new Map<number, HeldReservation>();
-  private readonly stationWideTypes = new Map<ConnectorType, number>();
+  private readonly stationWide: StationWideReservations;
   private readonly expiries = new ExpiryQueue<HeldReservation>((reservation) => this.reservations.get(reservation.reservationId) === reservation);
   readonly station: Station;
   private nextOrder = 1;
 
   constructor(private readonly options: BookOptions) {
     this.station = new Station(options.evseCount, options.layouts);
+    this.stationWide = new StationWideReservations(this.station);
   }
 
   get size(): number {
@@ -56,8 +52,8 @@ export class ReservationBook {
         reservationsEnabled: this.options.reservationsEnabled,
         stationWideSupported: this.options.stationWideSupported,
         othersHeld: this.reservations.size > (replacing ? 1 : 0),
-        keeps: (extra) => this.keeps(extra),
-        keepsWithout: (position) => this.keepsWithout(position),
+        keeps: (extra) => this.stationWide.keeps(extra),
+        keepsWithout: (position) => this.stationWide.keepsWithout(position),
         target,
         request,
         nowMs,
@@ -141,8 +137,7 @@ export class ReservationBook {
 
   /** Whether a station-wide reservation is held for this token or parent token. */
   stationWideFor(idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
-    for (const reservation of this.stationWide.values()) if (reservedFor(reservation, idToken, parentIdToken)) return reservation;
-    return undefined;
+    return this.stationWide.forToken(idToken, parentIdToken);
   }
 
   /** exists_reservation for an EVSE: whether a reservation stands in this token's way there. */
@@ -151,10 +146,10 @@ export class ReservationBook {
     if (position === undefined) return 'NotReserved';
     const holder = this.station.holder(position);
     if (holder) return statusFor([holder], idToken, parentIdToken);
-    const relevant = [...this.stationWide.values()].filter((r) => this.station.hasType(position, r.connectorType ?? UNKNOWN_TYPE));
+    const relevant = this.stationWide.thatCouldUse(position);
     if (relevant.length === 0) return 'NotReserved';
     if (relevant.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
-    const needed = this.station.usableFor(position, UNKNOWN_TYPE) && !this.keepsWithout(position);
+    const needed = this.station.usableFor(position, UNKNOWN_TYPE) && !this.stationWide.keepsWithout(position);
     return needed ? statusFor(relevant, idToken, parentIdToken) : 'NotReserved';
   }
 
@@ -167,9 +162,9 @@ export class ReservationBook {
     if (position === undefined) return { allowed: false };
     const holder = this.station.holder(position);
     if (holder) return reservedFor(holder, idToken, parentIdToken) ? { allowed: true, reservationId: holder.reservationId } : { allowed: false };
-    const own = [...this.stationWide.values()].find((r) => reservedFor(r, idToken, parentIdToken) && this.station.hasType(position, r.connectorType ?? UNKNOWN_TYPE));
+    const own = this.stationWide.thatCouldUse(position).find((r) => reservedFor(r, idToken, parentIdToken));
     if (own) return { allowed: true, reservationId: own.reservationId };
-    return { allowed: this.keepsWithout(position) };
+    return { allowed: this.stationWide.keepsWithout(position) };
   }
 
   /** Applies what an EVSE manager said about the EVSE at `position`; returns the reservations it ended. */
@@ -225,44 +220,19 @@ export class ReservationBook {
    * could take no further station-wide reservation (spec/everest-evse-dialect.md §5).
    */
   shownReserved(): number[] {
-    const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));
-    return [...shownReserved(evses, this.stationWideTypeList())].map((index) => index + 1).sort((a, b) => a - b);
-  }
-
-  /** The guarantee with the station-wide reservations held, and one more of type `extra` if given. */
-  private keeps(extra?: ConnectorType): boolean {
-    const types = new Map(this.stationWideTypes);
-    if (extra !== undefined) types.set(extra, (types.get(extra) ?? 0) + 1);
-    return keepsGuarantee(this.station.view(), types);
-  }
-
-  /** The station-wide reservations' types, oldest first. */
-  private stationWideTypeList(): ConnectorType[] {
-    return [...this.stationWide.values()].map((r) => r.connectorType ?? UNKNOWN_TYPE);
-  }
-
-  /** The guarantee if the EVSE at `position` were taken by an EVSE-specific reservation. */
-  private keepsWithout(position: number): boolean {
-    const previous = this.station.holder(position);
-    this.station.hold(position, previous ?? PLACEHOLDER);
-    try {
-      return this.keeps();
-    } finally {
-      this.station.hold(position, previous);
-    }
+    return this.stationWide.shownReserved();
   }
 
   /** Runs `decide` as if `reservation` were not held, and puts it back exactly as it was. */
   private without<T>(reservation: HeldReservation | undefined, decide: () => T): T {
     if (!reservation) return decide();
     const position = reservation.evseId === 0 ? undefined : this.station.positionOf(reservation.evseId);
-    if (position !== undefined) this.station.hold(position, undefined);
-    else this.countType(reservation, -1);
+    if (position === undefined) return this.stationWide.without(reservation, decide);
+    this.station.hold(position, undefined);
     try {
       return decide();
     } finally {
-      if (position !== undefined) this.station.hold(position, reservation);
-      else this.countType(reservation, 1);
+      this.station.hold(position, reservation);
     }
   }
 
@@ -285,25 +255,14 @@ export class ReservationBook {
 
   /** Ends the newest station-wide reservations until the guarantee holds again. */
   private fitStationWide(): DomainEvent[] {
-    if (this.stationWide.size === 0 || this.keeps()) return [];
-    const count = newestToRemove(this.station.view(), this.stationWideTypeList());
-    const newest = [...this.stationWide.values()].slice(-count).reverse();
-    return newest.map((reservation) => this.end(reservation, 'Removed', 'the station-wide guarantee no longer holds'));
-  }
-
-  private countType(reservation: HeldReservation, sign: 1 | -1): void {
-    const type = reservation.connectorType ?? UNKNOWN_TYPE;
-    const count = (this.stationWideTypes.get(type) ?? 0) + sign;
-    if (count > 0) this.stationWideTypes.set(type, count);
-    else this.stationWideTypes.delete(type);
+    return this.stationWide.beyondGuarantee().map((reservation) => this.end(reservation, 'Removed', 'the station-wide guarantee no longer holds'));
   }
 
   private attach(reservation: HeldReservation): void {
     this.reservations.set(reservation.reservationId, reservation);
     this.expiries.add(reservation);
     if (reservation.evseId === 0) {
-      this.stationWide.set(reservation.reservationId, reservation);
-      this.countType(reservation, 1);
+      this.stationWide.add(reservation);
     } else {
       this.station.hold(this.station.positionOf(reservation.evseId) as number, reservation);
     }
@@ -313,8 +272,7 @@ export class ReservationBook {
     this.reservations.delete(reservation.reservationId);
     this.expiries.removed();
     if (reservation.evseId === 0) {
-      this.stationWide.delete(reservation.reservationId);
-      this.countType(reservation, -1);
+      this.stationWide.delete(reservation);
     } else if (heldOnStation) {
       this.station.hold(this.station.positionOf(reservation.evseId) as number, undefined);
     }

@@ -1,0 +1,98 @@
+import { keepsGuarantee, newestToRemove, shownReserved } from './guarantee';
+import type { Station } from './station';
+import { reservedFor } from './tokens';
+import { type ConnectorType, type HeldReservation, UNKNOWN_TYPE } from './types';
+
+/** Stands in for an EVSE-specific reservation when asking "what if this EVSE were taken?". */
+const PLACEHOLDER: HeldReservation = { reservationId: Number.NaN, evseId: 0, idToken: '', expiryTime: '', expiresAtMs: 0, order: 0 };
+
+/**
+ * The reservations for any EVSE of the station, in acceptance order, and the guarantee they are
+ * owed (spec/everest-evse-dialect.md §5): what the station can still take, which of them must
+ * give way, and which EVSEs they need.
+ */
+export class StationWideReservations {
+  /** In acceptance order: the last is the newest. */
+  private readonly held = new Map<number, HeldReservation>();
+  /** How many are held of each type: what the guarantee is decided on. */
+  private readonly types = new Map<ConnectorType, number>();
+
+  constructor(private readonly station: Station) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  add(reservation: HeldReservation): void {
+    this.held.set(reservation.reservationId, reservation);
+    this.count(reservation, 1);
+  }
+
+  delete(reservation: HeldReservation): void {
+    this.held.delete(reservation.reservationId);
+    this.count(reservation, -1);
+  }
+
+  /** Runs `decide` as if `reservation` were not held, keeping its place in the acceptance order. */
+  without<T>(reservation: HeldReservation, decide: () => T): T {
+    this.count(reservation, -1);
+    try {
+      return decide();
+    } finally {
+      this.count(reservation, 1);
+    }
+  }
+
+  /** The guarantee with the reservations held, and one more of type `extra` if given. */
+  keeps(extra?: ConnectorType): boolean {
+    const types = new Map(this.types);
+    if (extra !== undefined) types.set(extra, (types.get(extra) ?? 0) + 1);
+    return keepsGuarantee(this.station.view(), types);
+  }
+
+  /** The guarantee if the EVSE at `position` were taken by an EVSE-specific reservation (EVerest's is_charging_possible). */
+  keepsWithout(position: number): boolean {
+    const previous = this.station.holder(position);
+    this.station.hold(position, previous ?? PLACEHOLDER);
+    try {
+      return this.keeps();
+    } finally {
+      this.station.hold(position, previous);
+    }
+  }
+
+  /** The newest reservations that must end, newest first, for the guarantee to hold again. */
+  beyondGuarantee(): HeldReservation[] {
+    if (this.held.size === 0 || this.keeps()) return [];
+    const count = newestToRemove(this.station.view(), this.typeList());
+    return [...this.held.values()].slice(-count).reverse();
+  }
+
+  /** The positions EVerest tells reserve(-1), so that OCPP shows them Reserved (spec §5 "Showing Reserved"). */
+  shownReserved(): number[] {
+    const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));
+    return [...shownReserved(evses, this.typeList())].map((index) => index + 1).sort((a, b) => a - b);
+  }
+
+  /** The oldest one held for this token or parent token. */
+  forToken(idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
+    for (const reservation of this.held.values()) if (reservedFor(reservation, idToken, parentIdToken)) return reservation;
+    return undefined;
+  }
+
+  /** Those whose type the EVSE at `position` has (in any state): the ones that may need it. */
+  thatCouldUse(position: number): HeldReservation[] {
+    return [...this.held.values()].filter((r) => this.station.hasType(position, r.connectorType ?? UNKNOWN_TYPE));
+  }
+
+  private typeList(): ConnectorType[] {
+    return [...this.held.values()].map((r) => r.connectorType ?? UNKNOWN_TYPE);
+  }
+
+  private count(reservation: HeldReservation, sign: 1 | -1): void {
+    const type = reservation.connectorType ?? UNKNOWN_TYPE;
+    const count = (this.types.get(type) ?? 0) + sign;
+    if (count > 0) this.types.set(type, count);
+    else this.types.delete(type);
+  }
+}

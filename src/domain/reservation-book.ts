@@ -202,7 +202,10 @@ export class ReservationBook {
   /** get_evse answered (or the layout changed): the EVSE's id and connectors, then whatever no longer fits ends. */
   describeEvse(position: number, layout: EvseLayout): DomainEvent[] {
     const specific = [...this.reservations.values()].filter((r) => r.evseId !== 0);
-    for (const r of specific) this.station.hold(this.station.positionOf(r.evseId) as number, undefined);
+    for (const r of specific) {
+      const at = this.station.positionOf(r.evseId);
+      if (at !== undefined) this.station.hold(at, undefined);
+    }
     this.station.describe(position, layout);
     const events: DomainEvent[] = [];
     for (const r of specific) {

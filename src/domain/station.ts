@@ -145,7 +145,9 @@ export class Station {
     if (type === UNKNOWN_TYPE || this.typedLayouts === 0) return { ...this.all };
     const tally: EvseTally = { total: 0, occupied: 0, faulted: 0, unavailable: 0 };
     for (const position of this.positions()) {
-      if (this.hasType(position, type)) this.count(tally, position, 1, type);
+      if (!this.hasType(position, type)) continue;
+      tally.total++;
+      this.count(tally, position, 1, type);
     }
     return tally;
   }

@@ -202,7 +202,8 @@ export function createReservationModule({ config, log, clock = systemClock, send
       await Promise.all(providers.map((provider) => provider.start()));
       await snapshot.publishNow();
       await readiness.announce(open);
-      if (readiness.isReady) systemReady();
+      // Under the manager, readiness says when (GlobalReady, or at once if it already runs).
+      if (!config.underManager) systemReady();
       const station = wire === 'connector' ? { connectors: book.station.evseCount } : { evses: book.station.evseCount };
       log.info({ module_id: moduleId, prefix, interface: wire, ...station, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },

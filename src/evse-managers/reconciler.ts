@@ -35,6 +35,7 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
   private readonly told: Shown[];
   private readonly queues: Array<Promise<unknown>>;
   private readonly syncQueued: boolean[];
+  private readyBefore = false;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const slots = deps.evseManagers.length + 1;
@@ -67,11 +68,13 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
   }
 
   /**
-   * The system is (again) ready: every EVSE manager is told what it should show, as if it knew
-   * nothing (after a restart of the module or of the EVerest manager, it may not).
+   * The system is ready: every EVSE manager is told what it should show. When it becomes ready
+   * again (a new run of the EVerest manager restarted the EVSE managers) they are told as if they
+   * knew nothing.
    */
   announceAll(): void {
-    this.told.fill(FREE);
+    if (this.readyBefore) this.told.fill(FREE);
+    this.readyBefore = true;
     this.sync();
   }
 

@@ -55,7 +55,7 @@ export async function startEvseStation(broker: Broker, options: Omit<ModuleOptio
     prefix,
     configModule: { reservation_interface: 'evse', reserve_connector_zero_supported: true, ...options.configModule },
   });
-  const updates = await station.probe.collect(station.probe.varTopic(moduleId, 'reservation_update', 'main'));
+  const updates = station.updates;
   const main = { implId: 'main' };
   return {
     station,

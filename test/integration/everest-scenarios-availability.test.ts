@@ -8,7 +8,19 @@
 // FAULTED is the evse_manager/Inoperative error, which faults the whole EVSE here.
 import { type Broker, startBroker } from '../support/broker';
 import type { EvseDescription, EvseDouble } from '../support/evse-double';
-import { anyEvse, atEvse, type EvseCharger, evsesOf, expectAnswers, expectEnds, heldIds, startEvseCharger } from '../support/evse-station';
+import {
+  anyEvse,
+  atEvse,
+  combinedEvses,
+  type EvseCharger,
+  evsesOf,
+  expectAnswers,
+  expectEnds,
+  FREED,
+  heldIds,
+  reserveCall,
+  startEvseCharger,
+} from '../support/evse-station';
 
 let broker: Broker;
 
@@ -17,8 +29,7 @@ beforeAll(async () => {
 });
 
 /** Three EVSEs offering CCS2 and Type2, and a fourth offering Type2 only. */
-const THREE_COMBINED_ONE_TYPE2 = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cType2']);
-const TWO_COMBINED = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
+const THREE_COMBINED_ONE_TYPE2 = combinedEvses(3, ['cType2']);
 
 /** Takes the EVSE at `index` of `evses` out of service: each of its connectors Disabled, or the EVSE faulted. */
 async function takeOut(charger: EvseCharger, evses: EvseDescription[], index: number, how: 'disabled' | 'faulted'): Promise<void> {
@@ -92,8 +103,8 @@ describe('station-wide reservations when EVSEs become unavailable', () => {
     expect(await heldIds(charger)).toEqual([]);
     // The EVSE managers of the two specific reservations were told when they ended.
     await evse4?.nthCall(2);
-    expect(evse2?.callLog().slice(0, 2)).toEqual(['reserve({"reservation_id":1})', 'cancel_reservation({})']);
-    expect(evse4?.callLog().slice(0, 2)).toEqual(['reserve({"reservation_id":2})', 'cancel_reservation({})']);
+    expect(evse2?.callLog().slice(0, 2)).toEqual([reserveCall(1), FREED]);
+    expect(evse4?.callLog().slice(0, 2)).toEqual([reserveCall(2), FREED]);
   });
 
   // Not one of EVerest's scenarios: where its check_reservations_and_cancel_if_not_possible differs.
@@ -132,7 +143,7 @@ describe('station-wide reservations when EVSEs become unavailable', () => {
 
   // reservation_connector_all_faulted (EVerest's EVSEs 0 and 3 are our 1 and 2)
   it('answers Faulted when every EVSE is faulted', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     for (const evse of charger.evse) await evse.raiseInoperative();
     await expectAnswers(charger, [[anyEvse(1, 'cCCS2'), 'Faulted']]);
   });
@@ -157,8 +168,8 @@ describe('station-wide reservations when EVSEs become unavailable', () => {
 describe('specific reservations of an EVSE that is unavailable or faulted', () => {
   // reservation_specific_evse_unavailable
   it('answers Unavailable for an EVSE whose connectors are all disabled', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
-    await takeOut(charger, TWO_COMBINED, 1, 'disabled');
+    const charger = await startEvseCharger(broker, combinedEvses(2));
+    await takeOut(charger, combinedEvses(2), 1, 'disabled');
     await expectAnswers(charger, [
       [atEvse(2, 1, 'cCCS2'), 'Unavailable'],
       [atEvse(1, 2, 'cCCS2'), 'Accepted'],
@@ -167,7 +178,7 @@ describe('specific reservations of an EVSE that is unavailable or faulted', () =
 
   // reservation_specific_evse_faulted
   it('answers Faulted for a faulted EVSE', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     await charger.evse[0]?.raiseInoperative();
     await expectAnswers(charger, [[atEvse(1, 1, 'cCCS2'), 'Faulted']]);
     await charger.evse[1]?.raiseInoperative();

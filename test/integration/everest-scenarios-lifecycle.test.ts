@@ -7,13 +7,16 @@ import { type Broker, startBroker } from '../support/broker';
 import {
   anyEvse,
   atEvse,
+  combinedEvses,
   type EvseChargerOptions,
-  evsesOf,
   expectAnswers,
   expectCallLogs,
   expectEnds,
+  FREED,
   heldIds,
+  reserveCall,
   restartEvseCharger,
+  SHOWN_RESERVED,
   startEvseCharger,
   updateLines,
 } from '../support/evse-station';
@@ -26,9 +29,6 @@ beforeAll(async () => {
   broker = await startBroker();
 });
 
-const TWO_COMBINED = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
-const RESERVED = 'reserve({"reservation_id":-1})';
-const FREED = 'cancel_reservation({})';
 /** Short enough to wait for, long enough to be accepted on a busy machine. */
 const SHORT_EXPIRY_MS = 1500;
 /** How long an expiry may take to be published, on a busy machine. */
@@ -37,7 +37,7 @@ const EXPIRY_WAIT_MS = SHORT_EXPIRY_MS + 10_000;
 describe('expiry', () => {
   // reservation_timer (EVerest's EVSE 0 is our EVSE 1)
   it('ends a station-wide and then an EVSE-specific reservation as Expired at their expiry_time', async () => {
-    const charger = await startEvseCharger(broker, evsesOf(['cCCS2', 'cType2']));
+    const charger = await startEvseCharger(broker, combinedEvses(1));
     expect(await charger.reserve(anyEvse(1, 'cCCS2', { expiry_time: isoIn(SHORT_EXPIRY_MS) }))).toBe('Accepted');
     await expectEnds(charger, ['1 Expired'], EXPIRY_WAIT_MS);
     expect(await heldIds(charger)).toEqual([]);
@@ -49,14 +49,14 @@ describe('expiry', () => {
       { reservation_id: 1, reason: 'Expired' },
     ]);
     // The EVSE manager showed each reservation, and was told when it ended.
-    await expectCallLogs(charger, [[RESERVED, FREED, 'reserve({"reservation_id":1})', FREED]]);
+    await expectCallLogs(charger, [[SHOWN_RESERVED, FREED, reserveCall(1), FREED]]);
   });
 });
 
 describe('cancel_reservation', () => {
   // cancel_reservation
   it('answers whether it cancelled, and frees the room for a new reservation', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2'), 'Accepted'],
       [anyEvse(2, 'cType2'), 'Accepted'],
@@ -73,8 +73,8 @@ describe('cancel_reservation', () => {
     // EVSE 2's manager was told when its reservation was cancelled, as in EVerest; both were
     // shown Reserved while the station-wide reservations (or #1 and EVSE 2's) took every EVSE.
     await expectCallLogs(charger, [
-      [RESERVED, FREED, RESERVED, FREED],
-      [RESERVED, FREED, 'reserve({"reservation_id":4})', FREED],
+      [SHOWN_RESERVED, FREED, SHOWN_RESERVED, FREED],
+      [SHOWN_RESERVED, FREED, reserveCall(4), FREED],
     ]);
   });
 });
@@ -83,7 +83,7 @@ describe('a reservation used to charge', () => {
   // on_reservation_used: EVerest calls it when the reserved token authorises; here the EVSE
   // manager reports the session (TransactionStarted, or SessionStarted with reason Authorized).
   it('ends as Used, by reservation id or token, and frees its room once the car has left', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     const [evse1, evse2] = charger.evse;
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2'), 'Accepted'],
@@ -117,12 +117,12 @@ describe('a reservation used to charge', () => {
 
 describe('a restart with persistence_file', () => {
   async function reservedBeforeRestart(options: EvseChargerOptions) {
-    const charger = await startEvseCharger(broker, TWO_COMBINED, options);
+    const charger = await startEvseCharger(broker, combinedEvses(2), options);
     await expectAnswers(charger, [
       [atEvse(2, 1, 'cCCS2'), 'Accepted'],
       [anyEvse(2, 'cCCS2'), 'Accepted'],
     ]);
-    await expectCallLogs(charger, [[RESERVED], ['reserve({"reservation_id":1})']]);
+    await expectCallLogs(charger, [[SHOWN_RESERVED], [reserveCall(1)]]);
     return restartEvseCharger(broker, charger, options);
   }
 
@@ -152,8 +152,8 @@ describe('a restart with persistence_file', () => {
   it('tells each EVSE manager once what it shows after the restart', async () => {
     const restarted = await reservedBeforeRestart({ configModule: { persistence_file: stateFile().file } });
     await expectCallLogs(restarted, [
-      [RESERVED, RESERVED],
-      ['reserve({"reservation_id":1})', 'reserve({"reservation_id":1})'],
+      [SHOWN_RESERVED, SHOWN_RESERVED],
+      [reserveCall(1), reserveCall(1)],
     ]);
   });
 
@@ -171,7 +171,7 @@ describe('a restart with persistence_file', () => {
   // Not one of EVerest's scenarios: a reservation that expired while the module was down.
   it('ends a reservation whose expiry_time passed while the module was down as Expired', async () => {
     const options = { configModule: { persistence_file: stateFile().file } };
-    const charger = await startEvseCharger(broker, TWO_COMBINED, options);
+    const charger = await startEvseCharger(broker, combinedEvses(2), options);
     const expiresAt = Date.now() + SHORT_EXPIRY_MS;
     expect(await charger.reserve(anyEvse(1, 'cCCS2', { expiry_time: new Date(expiresAt).toISOString() }))).toBe('Accepted');
     expect(await charger.reserve(atEvse(1, 2, 'cCCS2'))).toBe('Accepted');

@@ -7,7 +7,22 @@
 // as get_evse reports them) and reservations count from 1. EVerest's is_charging_possible is
 // check_start for a token holding no reservation.
 import { type Broker, startBroker } from '../support/broker';
-import { anyEvse, atEvse, type EvseCharger, type EvseReservation, evsesOf, expectAnswers, expectCallLogs, heldIds, startEvseCharger, updateLines } from '../support/evse-station';
+import {
+  anyEvse,
+  atEvse,
+  combinedEvses,
+  type EvseCharger,
+  type EvseReservation,
+  evsesOf,
+  expectAnswers,
+  expectCallLogs,
+  FREED,
+  heldIds,
+  reserveCall,
+  SHOWN_RESERVED,
+  startEvseCharger,
+  updateLines,
+} from '../support/evse-station';
 import { isoIn } from '../support/harness';
 
 let broker: Broker;
@@ -16,11 +31,10 @@ beforeAll(async () => {
   broker = await startBroker();
 });
 
-const THREE_COMBINED = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
 /** EVSE 1 Type2 only, EVSE 2 CCS2 and Type2, EVSE 3 CCS2 only. */
 const TYPE2_COMBINED_CCS2 = evsesOf(['cType2'], ['cCCS2', 'cType2'], ['cCCS2']);
 /** Three EVSEs offering CCS2 and Type2, and a fourth offering Type2 only. */
-const THREE_COMBINED_ONE_TYPE2 = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cType2']);
+const THREE_COMBINED_ONE_TYPE2 = combinedEvses(3, ['cType2']);
 
 const WALK_IN = 'WALK-IN';
 
@@ -42,7 +56,7 @@ async function walkInAllowed(charger: EvseCharger, evseIds: number[]): Promise<R
 describe('reservations of a specific EVSE', () => {
   // specific_evse_scenario_01
   it('accepts one per EVSE if it has the type, refuses a second as Occupied and a missing type as Rejected', async () => {
-    const charger = await startEvseCharger(broker, THREE_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(3));
     await expectAnswers(charger, [
       [atEvse(2, 1, 'cCCS1'), 'Rejected'],
       [atEvse(2, 2, 'cCCS2'), 'Accepted'],
@@ -52,7 +66,7 @@ describe('reservations of a specific EVSE', () => {
       [atEvse(3, 6, 'cCCS2'), 'Occupied'],
     ]);
     // Each EVSE manager was told its EVSE's reservation.
-    await expectCallLogs(charger, [['reserve({"reservation_id":4})'], ['reserve({"reservation_id":2})'], ['reserve({"reservation_id":5})']]);
+    await expectCallLogs(charger, [[reserveCall(4)], [reserveCall(2)], [reserveCall(5)]]);
   });
 
   // specific_evse_scenario_02
@@ -174,14 +188,14 @@ describe('which EVSE a reservation holds', () => {
     // says it is reserved for someone else (spec everest-evse-dialect §6: "else a station-wide one
     // that needs this EVSE"), and its EVSE manager shows it Reserved (§5).
     expect(await charger.exists({ evse_id: 1, ...other })).toBe('ReservedForOtherToken');
-    await expectCallLogs(charger, [['reserve({"reservation_id":-1})'], ['reserve({"reservation_id":2})']]);
+    await expectCallLogs(charger, [[SHOWN_RESERVED], [reserveCall(2)]]);
   });
 });
 
 describe('replacing a reservation (same reservation_id)', () => {
   // overwrite_reservation (EVerest's EVSE 5 is our EVSE 1)
   it('accepts the same reservation again without ending it', async () => {
-    const charger = await startEvseCharger(broker, evsesOf(['cCCS2', 'cType2']));
+    const charger = await startEvseCharger(broker, combinedEvses(1));
     const same = atEvse(1, 1, 'cType2');
     await expectAnswers(charger, [
       [same, 'Accepted'],
@@ -191,7 +205,7 @@ describe('replacing a reservation (same reservation_id)', () => {
     // Nothing ended, and the replacement is not placed anew: one Placed (spec everest-evse-dialect
     // §7, "same-id replacement: nothing"). EVerest publishes Placed for every acceptance.
     expect(updateLines(charger)).toEqual(['1 Placed']);
-    expect(charger.evse[0]?.callLog()).not.toContain('cancel_reservation({})');
+    expect(charger.evse[0]?.callLog()).not.toContain(FREED);
   });
 
   // overwrite_reservation, moved to another EVSE
@@ -200,7 +214,7 @@ describe('replacing a reservation (same reservation_id)', () => {
     expect(await charger.reserve(atEvse(1, 1, 'cType2'))).toBe('Accepted');
     expect(await charger.reserve(atEvse(2, 1, 'cType2'))).toBe('Accepted');
     // EVerest never tells the old EVSE (spec everest-evse-dialect §8).
-    await expectCallLogs(charger, [['reserve({"reservation_id":1})', 'cancel_reservation({})'], ['reserve({"reservation_id":1})']]);
+    await expectCallLogs(charger, [[reserveCall(1), FREED], [reserveCall(1)]]);
     expect((await charger.station.list()).map((r) => (r as { evse_id?: number }).evse_id)).toEqual([2]);
   });
 

@@ -4,7 +4,7 @@
 // EVerest keys its EVSEs from 0 (sometimes with gaps) and numbers reservations from 0; here the
 // EVSEs are 1..n in EVerest's order (their ids come from get_evse) and reservations count from 1.
 import { type Broker, startBroker } from '../support/broker';
-import { anyEvse, expectAnswers, evsesOf, startEvseCharger } from '../support/evse-station';
+import { anyEvse, combinedEvses, evsesOf, expectAnswers, startEvseCharger } from '../support/evse-station';
 
 let broker: Broker;
 
@@ -14,7 +14,6 @@ beforeAll(async () => {
 
 /** One CCS2-only EVSE and two offering CCS2 and Type2: the station of scenarios 01-04. */
 const ONE_CCS2_TWO_COMBINED = evsesOf(['cCCS2'], ['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
-const THREE_COMBINED = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
 
 describe('station-wide reservations of one type', () => {
   // global_reservation_scenario_01
@@ -106,7 +105,7 @@ describe('station-wide reservations of several types: every order of arrival mus
 
   // global_reservation_scenario_08
   it('on EVSEs that all offer both types, takes CCS2 and Unknown reservations up to the number of EVSEs', async () => {
-    const charger = await startEvseCharger(broker, THREE_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(3));
     await expectAnswers(charger, [
       [anyEvse(1, 'cCCS2'), 'Accepted'],
       [anyEvse(2, 'Unknown'), 'Accepted'],
@@ -118,7 +117,7 @@ describe('station-wide reservations of several types: every order of arrival mus
 
   // global_reservation_scenario_09
   it('on EVSEs that all offer both types, takes Unknown, CCS2 and Type2 reservations up to the number of EVSEs', async () => {
-    const charger = await startEvseCharger(broker, THREE_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(3));
     await expectAnswers(charger, [
       [anyEvse(1, 'Unknown'), 'Accepted'],
       [anyEvse(2, 'cCCS2'), 'Accepted'],

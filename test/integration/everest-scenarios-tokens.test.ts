@@ -6,7 +6,7 @@
 // from 0; here EVSE ids are 1..n in EVerest's order (EVerest's EVSE k is our EVSE k+1), and
 // reservations count from 1, with tokens TOKEN-<id>.
 import { type Broker, startBroker } from '../support/broker';
-import { anyEvse, atEvse, type EvseCharger, evsesOf, expectAnswers, startEvseCharger } from '../support/evse-station';
+import { anyEvse, atEvse, combinedEvses, type EvseCharger, expectAnswers, startEvseCharger } from '../support/evse-station';
 
 let broker: Broker;
 
@@ -14,8 +14,6 @@ beforeAll(async () => {
   broker = await startBroker();
 });
 
-const TWO_COMBINED = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
-const THREE_COMBINED = evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2'], ['cCCS2', 'cType2']);
 const NOBODY = 'SOMEONE-ELSE';
 
 /** exists_reservation for a token without a group token on each EVSE, EVSE 3 being one the station lacks. */
@@ -29,7 +27,7 @@ describe('whose reservation it is (matches_reserved_identifier)', () => {
   // matches_reserved_identifier: a station-wide Type2 reservation (parent PARENT-1) and reservations
   // of EVSEs 2 and 3 (parents PARENT-2 and PARENT-3).
   async function reserveThree(): Promise<EvseCharger> {
-    const charger = await startEvseCharger(broker, THREE_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(3));
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2', { parent_id_token: 'PARENT-1' }), 'Accepted'],
       [atEvse(2, 2, 'cType2', { parent_id_token: 'PARENT-2' }), 'Accepted'],
@@ -86,7 +84,7 @@ describe('whether the reservation in the way has a parent token (has_reservation
 
   // has_reservation_parent_id
   it('says so for the EVSE-specific reservation and for a station-wide one, both with parent tokens', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2', { parent_id_token: 'PARENT-1' }), 'Accepted'],
       [atEvse(2, 2, 'cType2', { parent_id_token: 'PARENT-2' }), 'Accepted'],
@@ -102,7 +100,7 @@ describe('whether the reservation in the way has a parent token (has_reservation
 
   // has_reservation_parent_id_no_parent_token
   it('says ReservedForOtherToken where no reservation has a parent token', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2'), 'Accepted'],
       [atEvse(2, 2, 'cType2'), 'Accepted'],
@@ -112,7 +110,7 @@ describe('whether the reservation in the way has a parent token (has_reservation
 
   // has_reservation_parent_id_evse_reservation_parent_token
   it('says so only on the EVSE whose own reservation has a parent token', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2'), 'Accepted'],
       [atEvse(2, 2, 'cType2', { parent_id_token: 'PARENT-2' }), 'Accepted'],
@@ -122,7 +120,7 @@ describe('whether the reservation in the way has a parent token (has_reservation
 
   // has_reservation_parent_id_global_reservation_parent_token
   it('says so only on the EVSE the station-wide reservation with a parent token needs', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     await expectAnswers(charger, [
       [anyEvse(1, 'cType2', { parent_id_token: 'PARENT-1' }), 'Accepted'],
       [atEvse(2, 2, 'cType2'), 'Accepted'],
@@ -135,7 +133,7 @@ describe('exists_reservation looks at the EVSE asked', () => {
   // Not one of EVerest's scenarios: EVerest's handle_reservation_exists asks is_evse_reserved of
   // EVSE 1 whatever EVSE is named (spec everest-evse-dialect §8), so it answers NotReserved here.
   it('answers for EVSE 2 from EVSE 2’s reservation while EVSE 1 is free', async () => {
-    const charger = await startEvseCharger(broker, TWO_COMBINED);
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     expect(await charger.reserve(atEvse(2, 1, 'cCCS2'))).toBe('Accepted');
     expect(await charger.exists({ evse_id: 2, id_token: NOBODY })).toBe('ReservedForOtherToken');
     expect(await charger.exists({ evse_id: 2, id_token: 'TOKEN-1' })).toBe('ReservedForToken');

@@ -109,6 +109,21 @@ export function evsesOf(...connectorTypes: string[][]): EvseDescription[] {
   return connectorTypes.map((types, index) => ({ id: index + 1, connectors: types.map((type, at) => ({ id: at + 1, type })) }));
 }
 
+/** EVerest's usual station in its tests: `count` EVSEs offering CCS2 and Type2, then the EVSEs `more` describes. */
+export function combinedEvses(count: number, ...more: string[][]): EvseDescription[] {
+  return evsesOf(...Array.from({ length: count }, () => ['cCCS2', 'cType2']), ...more);
+}
+
+/** reserve(id) as an EVSE-manager double's call log has it. */
+export function reserveCall(reservationId: number): string {
+  return `reserve({"reservation_id":${reservationId}})`;
+}
+
+/** reserve(-1): the EVSE shown Reserved for the station-wide reservations (spec everest-evse-dialect §5). */
+export const SHOWN_RESERVED = reserveCall(-1);
+/** cancel_reservation(): the EVSE shown free again. */
+export const FREED = 'cancel_reservation({})';
+
 /** A station-wide reservation (no evse_id), of `connectorType` if given. */
 export function anyEvse(id: number, connectorType?: string, overrides: Partial<EvseReservation> = {}): EvseReservation {
   return evseReservation(id, { ...(connectorType !== undefined ? { connector_type: connectorType } : {}), ...overrides });

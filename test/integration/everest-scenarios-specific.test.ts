@@ -18,6 +18,7 @@ import {
   expectCallLogs,
   FREED,
   heldIds,
+  heldPlaces,
   reserveCall,
   SHOWN_RESERVED,
   startEvseCharger,
@@ -172,17 +173,14 @@ describe('whether a driver without a reservation may charge (check_start)', () =
 describe('which EVSE a reservation holds', () => {
   // is_evse_reserved
   it('holds no EVSE for a station-wide reservation while it has a choice, and the named EVSE for a specific one', async () => {
-    const charger = await startEvseCharger(broker, evsesOf(['cCCS2', 'cType2'], ['cCCS2', 'cType2']));
+    const charger = await startEvseCharger(broker, combinedEvses(2));
     const other = { id_token: 'SOMEONE-ELSE' };
     expect(await charger.reserve(anyEvse(1, 'cCCS2'))).toBe('Accepted');
     expect(await charger.exists({ evse_id: 1, ...other })).toBe('NotReserved');
     expect(await charger.exists({ evse_id: 2, ...other })).toBe('NotReserved');
     expect(await charger.reserve(atEvse(2, 2, 'cCCS2'))).toBe('Accepted');
     expect(await charger.exists({ evse_id: 2, ...other })).toBe('ReservedForOtherToken');
-    expect((await charger.station.list()).map((r) => ({ id: r.reservation_id, evse_id: (r as { evse_id?: number }).evse_id }))).toEqual([
-      { id: 1, evse_id: undefined },
-      { id: 2, evse_id: 2 },
-    ]);
+    expect(await heldPlaces(charger)).toEqual(['#1 any EVSE', '#2 EVSE 2']);
     // EVerest's is_evse_reserved(EVSE 1) stays false: only EVSE-specific reservations count there.
     // Here EVSE 1 is now the one EVSE the station-wide reservation can use, so exists_reservation
     // says it is reserved for someone else (spec everest-evse-dialect §6: "else a station-wide one
@@ -215,7 +213,7 @@ describe('replacing a reservation (same reservation_id)', () => {
     expect(await charger.reserve(atEvse(2, 1, 'cType2'))).toBe('Accepted');
     // EVerest never tells the old EVSE (spec everest-evse-dialect §8).
     await expectCallLogs(charger, [[reserveCall(1), FREED], [reserveCall(1)]]);
-    expect((await charger.station.list()).map((r) => (r as { evse_id?: number }).evse_id)).toEqual([2]);
+    expect(await heldPlaces(charger)).toEqual(['#1 EVSE 2']);
   });
 
   // overwrite_reservation, refused replacement
@@ -226,10 +224,7 @@ describe('replacing a reservation (same reservation_id)', () => {
     expect(await charger.reserve(atEvse(2, 1, 'cType2'))).toBe('Occupied');
     // EVerest cancels the old reservation before deciding on the new one, silently, whatever the
     // answer; here a replacement is atomic (spec everest-evse-dialect §4, last paragraph).
-    expect((await charger.station.list()).map((r) => [r.reservation_id, (r as { evse_id?: number }).evse_id])).toEqual([
-      [1, 1],
-      [2, 2],
-    ]);
+    expect(await heldPlaces(charger)).toEqual(['#1 EVSE 1', '#2 EVSE 2']);
     expect(await charger.exists({ evse_id: 1, id_token: 'TOKEN-1' })).toBe('ReservedForToken');
   });
 });

@@ -193,3 +193,9 @@ export async function expectEnds(station: EvseStation, expected: string[], timeo
 export async function heldIds(station: EvseStation): Promise<number[]> {
   return (await station.station.list()).map((r) => r.reservation_id);
 }
+
+/** Each reservation held as "#<id> EVSE <n>" or "#<id> any EVSE", in id order (list_reservations in the evse interface). */
+export async function heldPlaces(station: EvseStation): Promise<string[]> {
+  const held = (await station.station.list()) as unknown as Array<{ reservation_id: number; evse_id?: number }>;
+  return held.map((r) => `#${r.reservation_id} ${r.evse_id === undefined ? 'any EVSE' : `EVSE ${r.evse_id}`}`);
+}

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { writeModuleFolder } from '../../scripts/everest-module';
+import { writeEvseTree, writeModuleFolder } from '../../scripts/everest-module';
 import { type Broker, startBroker } from '../support/broker';
 import { EvseDouble } from '../support/evse-double';
 import { isoIn, reservation } from '../support/harness';
@@ -141,6 +141,49 @@ describe('spawned by the manager from its module folder', () => {
     expect(module.lines().find(logged('connected to broker'))).toMatchObject({ url: `mqtt+unix://${socket}` });
     const probe = await Probe.connect(socketBroker.url, { prefix, origin: 'ocpp' });
     expect(await probe.invoke(MODULE_ID, 'reserve_now', { connector_id: 2, reservation: reservation(1) })).toBe('Accepted');
+  });
+});
+
+describe('installed into a tree of today\'s EVerest (npm run everest-module -- --interface evse)', () => {
+  it('serves reserve_now({request}) when the integrator sets no reservation_interface', async () => {
+    const prefix = uniquePrefix();
+    const evses = [
+      await EvseDouble.start(broker, prefix, 'evse_manager_1', { evse: { id: 1, connectors: [{ id: 1, type: 'cCCS2' }] } }),
+      await EvseDouble.start(broker, prefix, 'evse_manager_2', { evse: { id: 2, connectors: [{ id: 1, type: 'cCCS2' }, { id: 2, type: 'cType2' }] } }),
+    ];
+    const tree = writeEvseTree(tempDir());
+    // The manager answers with the defaults of the manifest it finds in the tree: the folder's.
+    const manager = await startManager(broker, {
+      prefix,
+      manifestFile: path.join(tree.folder, 'manifest.yaml'),
+      modules: {
+        [MODULE_ID]: reservationModule({ connections: { evse_manager: evses.map((e) => e.connection) } }),
+        evse_manager_1: { moduleName: 'EvseManager', alreadyReady: true },
+        evse_manager_2: { moduleName: 'EvseManager', alreadyReady: true },
+      },
+    });
+    const module = await startModule({
+      brokerUrl: broker.url,
+      prefix,
+      moduleId: MODULE_ID,
+      entry: path.join(tree.folder, 'index.js'),
+      nodeArgs: ['--unhandled-rejections=strict'],
+      bareArgs: true,
+      exactEnv: true,
+      env: managerEnv(prefix),
+    });
+    await until(() => manager.globalReadyCount === 1, 'GlobalReady');
+    await until(() => module.lines().filter(logged('EVSE manager described its EVSE')).length === 2, 'get_evse answered by both EVSE managers');
+
+    const { probe } = await ocppProbe(prefix);
+    const request = (id: number, extra: Record<string, unknown>) => ({ request: { reservation_id: id, id_token: `TOKEN-${id}`, expiry_time: isoIn(3_600_000), ...extra } });
+    expect(await probe.invoke(MODULE_ID, 'reserve_now', request(1, { evse_id: 2, connector_type: 'cType2' }))).toBe('Accepted');
+    expect(await evses[1]?.nthCall(1)).toMatchObject({ cmd: 'reserve', args: { reservation_id: 1 } });
+    expect(await probe.invoke(MODULE_ID, 'reserve_now', request(2, { evse_id: 1, connector_type: 'cType2' }))).toBe('Rejected');
+    expect(await probe.invoke(MODULE_ID, 'exists_reservation', { request: { evse_id: 2, id_token: 'TOKEN-1' } }, { implId: 'main' })).toBe('ReservedForToken');
+    // The older interface's call is not this one's.
+    const old = await probe.call(MODULE_ID, 'reserve_now', { connector_id: 1, reservation: reservation(3) });
+    expect(old.error?.__everest__error_type).toBe('SchemaValidationError');
   });
 });
 

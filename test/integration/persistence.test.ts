@@ -1,28 +1,20 @@
 // Restarts with `persistence_file` (issue 4, README "Reliability"): what a SIGKILL at any moment
 // leaves on disk, what the restarted module makes of it, and what a bad file does to start-up.
 // Also an EVSE manager that never answers: the module must not wait for it nor keep its calls.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Broker, startBroker } from '../support/broker';
 import { EvseDouble, startCharger } from '../support/evse-double';
-import { endOf, isoIn, type Reservation, reservation, type Station, startStation } from '../support/harness';
+import { endOf, isoIn, type Reservation, reservation, type Station, startStation, stateFile } from '../support/harness';
 import { type LogLine, uniquePrefix } from '../support/module-process';
 import { Probe, TimeoutError } from '../support/probe';
-import { sleep, track } from '../support/teardown';
+import { sleep } from '../support/teardown';
 
 let broker: Broker;
 
 beforeAll(async () => {
   broker = await startBroker();
 });
-
-/** A fresh folder for the state file, removed after the test. */
-function stateFile(): { dir: string; file: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-state-'));
-  track(`state folder ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
-  return { dir, file: path.join(dir, 'reservations.json') };
-}
 
 interface StateFile {
   version: number;

@@ -1,8 +1,12 @@
 // A module process plus a probe on the same private prefix, with typed shortcuts for the
 // reservation interface. Everything it starts is cleaned up by teardown.ts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Broker } from './broker';
 import { type ModuleOptions, type ModuleProcess, startModule, uniquePrefix } from './module-process';
 import { type CallOptions, type CallResult, type Collector, Probe } from './probe';
+import { track } from './teardown';
 
 export interface Reservation {
   reservation_id: number;
@@ -41,7 +45,7 @@ export interface Station {
   prefix: string;
   /** Every reservation_end var payload (the whole Var envelope) since start. */
   ends: Collector;
-  /** Every reservation_update var payload (impl main, the evse interface only) since start. */
+  /** Every reservation_update var payload (impl main, the evse interface's) since start, start-up included. */
   updates: Collector;
   reserveNow(connectorId: number, r: Reservation, options?: CallOptions): Promise<string>;
   cancel(reservationId: number): Promise<boolean>;
@@ -56,7 +60,7 @@ export function endOf(payload: unknown): ReservationEnd {
   return (payload as { data: { data: ReservationEnd } }).data.data;
 }
 
-/** Starts the module (waiting for ModuleReady) and connects a probe with a reservation_end collector. */
+/** Starts the module (waiting for ModuleReady) and connects a probe collecting reservation_end and reservation_update from the start. */
 export async function startStation(broker: Broker, options: Omit<ModuleOptions, 'brokerUrl'> = {}): Promise<Station> {
   const prefix = options.prefix ?? uniquePrefix();
   const moduleId = options.moduleId ?? 'reservation';
@@ -78,4 +82,11 @@ export async function startStation(broker: Broker, options: Omit<ModuleOptions, 
     call: (cmd, args, callOptions) => probe.call(moduleId, cmd, args, callOptions),
     endEvents: () => ends.messages.map(endOf),
   };
+}
+
+/** A fresh folder for a persistence_file (reservations.json in it), removed after the test. */
+export function stateFile(): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-state-'));
+  track(`state folder ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, file: path.join(dir, 'reservations.json') };
 }

@@ -35,12 +35,19 @@ export interface ManagerOptions {
   modules: Record<string, ManagedModule>;
   /** As the manager's --retain-topics: keep the retained topics after GlobalReady. */
   retainTopics?: boolean;
+  /** The Reservation module's manifest.yaml as installed in the tree (default: this checkout's). */
+  manifestFile?: string;
 }
 
-const MANIFEST = parse(readFileSync(path.join(REPO_ROOT, 'manifest.yaml'), 'utf8')) as {
+interface Manifest {
   config: Record<string, { type: string; default: unknown }>;
   provides: Record<string, unknown>;
-};
+}
+
+function manifestOf(options: ManagerOptions): Manifest {
+  return parse(readFileSync(options.manifestFile ?? path.join(REPO_ROOT, 'manifest.yaml'), 'utf8')) as Manifest;
+}
+
 const DATATYPE: Record<string, string> = { boolean: 'bool', integer: 'integer', number: 'number', string: 'string' };
 
 export class ManagerDouble {
@@ -49,6 +56,7 @@ export class ManagerDouble {
   /** Times GlobalReady was published. */
   globalReadyCount = 0;
   private readonly ready = new Set<string>();
+  private readonly manifest: Manifest;
 
   private constructor(
     private readonly client: MqttClient,
@@ -56,6 +64,7 @@ export class ManagerDouble {
     private readonly log: (line: string) => void,
   ) {
     for (const [id, module] of Object.entries(options.modules)) if (module.alreadyReady) this.ready.add(id);
+    this.manifest = manifestOf(options);
   }
 
   /** Connects to `url` (anonymously, MQTT 3.1.1, clean session, as the manager) and starts serving. */
@@ -93,7 +102,7 @@ export class ManagerDouble {
       ['interfaces', ['reservation', 'reservation_status', 'evse_manager']],
       ['types', ['reservation', 'reservation_status', 'evse_manager']],
       ['settings', { prefix: options.prefix, retain_topics: options.retainTopics === true }],
-      ['manifests/Reservation', MANIFEST],
+      ['manifests/Reservation', manifestOf(options)],
       ['module_names', moduleNames],
     ];
   }
@@ -115,11 +124,11 @@ export class ManagerDouble {
     if (request.msg_type !== 'GetConfig' || request.data?.type !== 'Get' || request.data.request?.type !== 'Module') return;
     const module = moduleId === undefined ? undefined : this.options.modules[moduleId];
     if (moduleId === undefined || module === undefined) return; // the real manager answers unknown origins with nothing
-    const values = { ...Object.fromEntries(Object.entries(MANIFEST.config).map(([name, p]) => [name, p.default])), ...module.configModule };
+    const values = { ...Object.fromEntries(Object.entries(this.manifest.config).map(([name, p]) => [name, p.default])), ...module.configModule };
     const parameter = (name: string, value: unknown): unknown => ({
       name,
       value,
-      characteristics: { datatype: DATATYPE[MANIFEST.config[name]?.type ?? ''] ?? 'string', mutability: 'ReadOnly' },
+      characteristics: { datatype: DATATYPE[this.manifest.config[name]?.type ?? ''] ?? 'string', mutability: 'ReadOnly' },
     });
     const connections = Object.fromEntries(
       Object.entries(module.connections ?? {}).map(([req, list]) => [req, list.map((c) => ({ ...c, requirement: { id: req } }))]),
@@ -138,7 +147,7 @@ export class ManagerDouble {
             telemetry_enabled: false,
             configuration_parameters: {
               '!module': Object.entries(values).map(([name, value]) => parameter(name, value)),
-              ...Object.fromEntries(Object.keys(MANIFEST.provides).map((impl) => [impl, []])),
+              ...Object.fromEntries(Object.keys(this.manifest.provides).map((impl) => [impl, []])),
             },
             connections,
             mapping: null,

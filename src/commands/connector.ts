@@ -1,4 +1,4 @@
-// Impl main in the connector interface (EVerest 2022-10 .. 2024-11): reserve_now(connector_id,
+// Impl main in the connector interface (everest-core 2022.10 to 2024.10): reserve_now(connector_id,
 // reservation), each connector an EVSE with one Unknown connector, connector 0 any of them.
 import type { ReservationBook } from '../domain/reservation-book';
 import type { Decision } from '../domain/types';

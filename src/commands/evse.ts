@@ -1,4 +1,4 @@
-// Impl main in the evse interface (EVerest 2024.12 and later): reserve_now(request) for an EVSE
+// Impl main in the evse interface (everest-core 2024.11.0 and later): reserve_now(request) for an EVSE
 // with a connector type or for any EVSE, cancel_reservation, exists_reservation
 // (spec/everest-evse-dialect.md §4, §6). An EVSE-specific reservation is made only once its EVSE
 // manager said yes to reserve (or did not answer in time): it has the last word.

@@ -66,7 +66,7 @@ export const configSchema: JsonSchema = {
       "default": 1
     },
     "reservation_interface": {
-      "description": "Which EVerest reservation interface impl main serves: connector (EVerest 2022-10 to 2024-11, reserve_now(connector_id, reservation)) or evse (EVerest 2024.12 and later, reserve_now(request) with evse_id and connector_type, exists_reservation and the reservation_update var)",
+      "description": "Which EVerest reservation interface impl main serves: connector (EVerest 2022.10 to 2024.10, reserve_now(connector_id, reservation)) or evse (EVerest 2024.11.0 and later, reserve_now(request) with evse_id and connector_type, exists_reservation and the reservation_update var)",
       "type": "string",
       "enum": [
         "connector",

@@ -250,7 +250,7 @@ export interface ModuleConfigValues {
   reserve_connector_zero_supported: boolean;
   /** Number of connectors managed when no evse_manager is connected (all always available); with evse_manager connections, connector N is the N-th connection and this value is not used */
   connectors: number;
-  /** Which EVerest reservation interface impl main serves: connector (EVerest 2022-10 to 2024-11, reserve_now(connector_id, reservation)) or evse (EVerest 2024.12 and later, reserve_now(request) with evse_id and connector_type, exists_reservation and the reservation_update var) */
+  /** Which EVerest reservation interface impl main serves: connector (EVerest 2022.10 to 2024.10, reserve_now(connector_id, reservation)) or evse (EVerest 2024.11.0 and later, reserve_now(request) with evse_id and connector_type, exists_reservation and the reservation_update var) */
   reservation_interface: "connector" | "evse";
   /** Without evse_manager connections: the EVSEs and their connectors' types (EVerest's ConnectorTypeEnum), EVSEs separated by ';' and connectors by ',', e.g. 'cCCS2,cType2;cCCS2' is EVSE 1 with a CCS2 and a Type2 connector and EVSE 2 with a CCS2 one. Empty: 'connectors' EVSEs of one connector of type Unknown each. With evse_manager connections each EVSE manager's get_evse tells */
   evse_connector_types: string;

@@ -37,7 +37,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     else log.warn('broker connection lost; the page says so and shows the last state it had');
   });
   await session.onStatus((status, id) => view.applyStatus(id, status, now()), which);
-  await session.onVar('reservation_end', (value, id) => view.applyEnd(id, value, now()), which);
+  await session.onVar('reservation_end', 'connector', (value, id) => view.applyEnd(id, value, now()), which);
   await session.onSnapshot((payload, id) => view.applySnapshot(id, payload, now()), which);
 
   let server: DashboardServer;
@@ -62,7 +62,7 @@ function moduleActions(session: ModuleSession, now: () => number, log: Logger): 
   /** The module's answer to one call, or why there is none. */
   const call = async (cmd: string, args: Record<string, unknown>, fields: object): Promise<ActionOutcome> => {
     if (!session.brokerConnected) return { status: 503, error: { type: 'BrokerUnreachable', message: 'the dashboard has no broker connection right now; try again when the page says it is back' } };
-    const result = await session.call(cmd, args);
+    const result = await session.call(cmd, args, 'connector');
     if (result.ok) {
       log.info({ ...fields, answer: result.retval }, `${cmd} from the dashboard answered`);
       return { status: 200, answer: result.retval };

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // reservation-cli: process concerns only (argv, stdout, signals, exit code).
-import { runClient } from '../client/program';
+import { runCli } from './commands';
 
 const interrupted = new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
   process.once('SIGTERM', () => resolve());
 });
 
-runClient(process.argv.slice(2), {
+runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   env: process.env,

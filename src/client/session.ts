@@ -5,10 +5,13 @@ import type { CallResult } from '../everest/envelope';
 import { decodeVar } from '../everest/envelope';
 import { moduleIdOf, snapshotTopic, statusTopic, varTopic } from '../everest/topics';
 import type { MqttSettings } from '../config/load';
+import { implOfCmd as evseImplOfCmd, implOfVar as evseImplOfVar } from '../generated/evse/manifest';
 import { implOfCmd, implOfVar } from '../generated/manifest';
 import type { Logger } from '../log';
+import type { WireInterface } from '../module/reservation-wire';
 import { CommandCaller } from '../mqtt/caller';
 import { MqttConnection } from '../mqtt/connection';
+import { decodeSnapshot } from './format';
 
 export interface SessionOptions {
   mqtt: MqttSettings;
@@ -26,6 +29,12 @@ export const ALL_MODULES = '+';
 export type ModuleListener<T> = (value: T, moduleId: string) => void;
 
 export class BrokerUnreachable extends Error {}
+
+/** Where each interface's manifest serves its commands and vars (exists_reservation moves to main in the evse one). */
+const IMPLS: Record<WireInterface, { cmd: Readonly<Record<string, string>>; var: Readonly<Record<string, string>> }> = {
+  connector: { cmd: implOfCmd, var: implOfVar },
+  evse: { cmd: evseImplOfCmd, var: evseImplOfVar },
+};
 
 export class ModuleSession {
   private constructor(
@@ -47,15 +56,16 @@ export class ModuleSession {
     return new ModuleSession(connection, caller, options);
   }
 
-  async call(cmd: string, args: Record<string, unknown>): Promise<CallResult> {
-    const implId = implOf(implOfCmd, cmd);
+  /** Calls `cmd` where the module serving `wire` provides it. */
+  async call(cmd: string, args: Record<string, unknown>, wire: WireInterface): Promise<CallResult> {
+    const implId = implOf(IMPLS[wire].cmd, cmd);
     await this.caller.prepare(this.options.moduleId, implId, cmd);
     return this.caller.call(this.options.moduleId, implId, cmd, args);
   }
 
-  /** Values of one of the module's vars, as they are published. */
-  async onVar(name: string, listener: ModuleListener<unknown>, moduleId = this.options.moduleId): Promise<void> {
-    await this.connection.subscribe(varTopic(this.options.prefix, moduleId, implOf(implOfVar, name), name), 2, (payload, topic) => {
+  /** Values of one of the module's vars (as the module serving `wire` provides it), as they are published. */
+  async onVar(name: string, wire: WireInterface, listener: ModuleListener<unknown>, moduleId = this.options.moduleId): Promise<void> {
+    await this.connection.subscribe(varTopic(this.options.prefix, moduleId, implOf(IMPLS[wire].var, name), name), 2, (payload, topic) => {
       const decoded = decodeVar(payload);
       if (decoded) this.tell(listener, decoded.value, topic);
     });
@@ -64,6 +74,21 @@ export class ModuleSession {
   /** The retained snapshot now (if the module has published one) and every later one. */
   async onSnapshot(listener: ModuleListener<Buffer>, moduleId = this.options.moduleId): Promise<void> {
     await this.connection.subscribe(snapshotTopic(this.options.prefix, moduleId), 1, (payload, topic) => this.tell(listener, payload, topic));
+  }
+
+  /** The interface the module serves, as its retained snapshot says (undefined: it has published none). */
+  async servedInterface(): Promise<WireInterface | undefined> {
+    const { prefix, moduleId } = this.options;
+    let served: WireInterface | undefined;
+    await this.connection.subscribe(snapshotTopic(prefix, moduleId), 1, (payload) => {
+      const snapshot = decodeSnapshot(payload);
+      if (snapshot) served = snapshot.interface ?? 'connector';
+    });
+    // The broker sends a subscription's retained message before it acknowledges the next subscribe on the same connection.
+    const barrier = statusTopic(prefix, moduleId);
+    await this.connection.subscribe(barrier, 1, () => undefined);
+    await Promise.all([this.connection.unsubscribe(snapshotTopic(prefix, moduleId)), this.connection.unsubscribe(barrier)]);
+    return served;
   }
 
   async onStatus(listener: ModuleListener<string>, moduleId = this.options.moduleId): Promise<void> {

@@ -14,8 +14,9 @@ export function createStatusCommands(book: ReservationBook, wire: WireInterface)
       return book.exists(request.connector_id, request.id_token, request.parent_id_token);
     },
     check_start({ request }) {
+      // The domain says reservationId; the interface's StartCheckResult says reservation_id.
       const { allowed, reservationId } = book.checkStart(request.evse_id, request.id_token, request.parent_id_token);
-      return { allowed, ...(reservationId !== undefined ? { reservation_id: reservationId } : {}) };
+      return reservationId === undefined ? { allowed } : { allowed, reservation_id: reservationId };
     },
     list_reservations() {
       return book.list().map((reservation) => toWire(reservation, wire));

@@ -4,7 +4,8 @@ import { expiryTime } from '../client/expires';
 import { ALL_MODULES, type ModuleSession } from '../client/session';
 import type { Logger } from '../log';
 import type { GuardOptions, Listen } from './guard';
-import { type ActionOutcome, type Actions, type DashboardServer, startDashboardServer } from './server';
+import type { WireInterface } from '../module/reservation-wire';
+import { type ActionOutcome, type Actions, type DashboardServer, type ReserveRequest, startDashboardServer } from './server';
 import { DashboardView } from './view';
 
 export interface DashboardOptions {
@@ -37,7 +38,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     else log.warn('broker connection lost; the page says so and shows the last state it had');
   });
   await session.onStatus((status, id) => view.applyStatus(id, status, now()), which);
-  await session.onVar('reservation_end', (value, id) => view.applyEnd(id, value, now()), which);
+  // reservation_end is impl status's in both interfaces; reservation_update only the evse interface publishes.
+  await session.onVar('reservation_end', 'connector', (value, id) => view.applyEnd(id, value, now()), which);
+  await session.onVar('reservation_update', 'evse', (value, id) => view.applyUpdate(id, value, now()), which);
   await session.onSnapshot((payload, id) => view.applySnapshot(id, payload, now()), which);
 
   let server: DashboardServer;
@@ -47,7 +50,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       guard: options.guard,
       view,
       page: options.all ? { mode: 'fleet', prefix } : { mode: 'module', module_id: moduleId, prefix },
-      ...(options.all ? {} : { actions: moduleActions(session, now, log) }),
+      ...(options.all ? {} : { actions: moduleActions(session, () => view.shownModule(moduleId)?.snapshot?.interface ?? 'connector', now, log) }),
       now,
       log,
     });
@@ -58,11 +61,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   return { url: server.url, view, close: () => server.close() };
 }
 
-function moduleActions(session: ModuleSession, now: () => number, log: Logger): Actions {
+/** Reserve and cancel, in the interface `served` says the module serves (its last snapshot's). */
+function moduleActions(session: ModuleSession, served: () => WireInterface, now: () => number, log: Logger): Actions {
   /** The module's answer to one call, or why there is none. */
   const call = async (cmd: string, args: Record<string, unknown>, fields: object): Promise<ActionOutcome> => {
     if (!session.brokerConnected) return { status: 503, error: { type: 'BrokerUnreachable', message: 'the dashboard has no broker connection right now; try again when the page says it is back' } };
-    const result = await session.call(cmd, args);
+    const result = await session.call(cmd, args, served());
     if (result.ok) {
       log.info({ ...fields, answer: result.retval }, `${cmd} from the dashboard answered`);
       return { status: 200, answer: result.retval };
@@ -87,8 +91,23 @@ function moduleActions(session: ModuleSession, now: () => number, log: Logger): 
         expiry_time: expiry,
         ...(request.parent_id_token ? { parent_id_token: request.parent_id_token } : {}),
       };
-      return call('reserve_now', { connector_id: request.connector_id, reservation }, { client, reservation_id: request.reservation_id, connector_id: request.connector_id, expiry_time: expiry });
+      const wire = served();
+      const problem = placeProblem(request, wire);
+      if (problem) return { status: 400, error: { type: 'WrongInterface', message: problem } };
+      const fields = { client, reservation_id: request.reservation_id, expiry_time: expiry };
+      if (wire === 'connector') return call('reserve_now', { connector_id: request.connector_id, reservation }, { ...fields, connector_id: request.connector_id });
+      const place = { ...(request.evse_id !== undefined ? { evse_id: request.evse_id } : {}), ...(request.connector_type !== undefined ? { connector_type: request.connector_type } : {}) };
+      return call('reserve_now', { request: { ...reservation, ...place } }, { ...fields, ...place });
     },
     cancel: (reservationId, client) => call('cancel_reservation', { reservation_id: reservationId }, { client, reservation_id: reservationId }),
   };
+}
+
+/** Why a reserve request does not fit the interface the module serves, if it does not. */
+function placeProblem(request: ReserveRequest, wire: WireInterface): string | undefined {
+  if (wire === 'connector') {
+    if (request.evse_id !== undefined || request.connector_type !== undefined) return 'this module serves the connector interface: reserve a connector, not an EVSE or connector type';
+    return request.connector_id === undefined ? 'this module serves the connector interface: say which connector (0: any)' : undefined;
+  }
+  return request.connector_id !== undefined ? 'this module serves the evse interface: reserve an EVSE (or any) and a connector type, not a connector' : undefined;
 }

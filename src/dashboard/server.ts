@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { type ConnectorTypeEnum, ConnectorTypeEnumValues } from '../generated/types';
 import type { Logger } from '../log';
 import { check, type GuardOptions, type Listen } from './guard';
 import type { DashboardView, ModuleView } from './view';
@@ -13,8 +14,11 @@ export type ActionOutcome =
   | { status: 200; answer: unknown }
   | { status: 400 | 422 | 503 | 504; error: { type: string; message: string } };
 
+/** A reservation asked for from the page: a connector in the connector interface; an EVSE (absent: any) and a connector type in the evse interface. */
 export interface ReserveRequest {
-  connector_id: number;
+  connector_id?: number;
+  evse_id?: number;
+  connector_type?: ConnectorTypeEnum;
   reservation_id: number;
   id_token: string;
   parent_id_token?: string;
@@ -47,6 +51,9 @@ const PUSH_DELAY_MS = 50;
 const ASSETS: Record<string, string> = {
   '/': 'index.html',
   '/dashboard.css': 'dashboard.css',
+  '/dom.js': 'dom.js',
+  '/tiles.js': 'tiles.js',
+  '/actions.js': 'actions.js',
   '/dashboard.js': 'dashboard.js',
 };
 const CONTENT_TYPES: Record<string, string> = {
@@ -74,9 +81,11 @@ function assetDir(): string {
 const reserveSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['connector_id', 'reservation_id', 'id_token', 'expires'],
+  required: ['reservation_id', 'id_token', 'expires'],
   properties: {
-    connector_id: { type: 'integer', minimum: 0 },
+    connector_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    evse_id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    connector_type: { type: 'string', enum: ConnectorTypeEnumValues },
     reservation_id: { type: 'integer', minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
     // Length and content are the module's to judge: its answer (a schema error, say) is shown as it is.
     id_token: { type: 'string', minLength: 1 },

@@ -1,7 +1,6 @@
 // What the dashboard shows, kept on the server: per module its status, last snapshot and an
 // event log, plus the broker connection. Pure: fed by the MQTT side, read by the HTTP side.
-import { decodeSnapshot, snapshotChanges, type WatchEvent } from '../client/format';
-import type { ReservationEnd } from '../generated/types';
+import { decodeEnd, decodeSnapshot, decodeUpdate, type EvseView, snapshotChanges, type WatchEvent } from '../client/format';
 import type { Snapshot } from '../module/snapshot';
 import { epochMsToRfc3339 } from '../module/time';
 
@@ -88,10 +87,17 @@ export class DashboardView {
         if (still.has(id)) continue;
         if (ended?.delete(id) !== true) this.record(view, { type: 'reservation_gone', reservation_id: id }, nowMs);
       }
+      const evsesBefore = view.snapshot.evses ?? [];
       for (const event of snapshotChanges(view.snapshot, next)) {
-        const previous = (view.snapshot.connectors ?? []).find((c) => event.type === 'connector' && c.connector_id === event.connector_id);
         // A holder coming or going is told by the reservation and its end: only state changes here.
-        if (event.type === 'connector' && previous?.state === event.state) continue;
+        if (event.type === 'connector') {
+          const previous = (view.snapshot.connectors ?? []).find((c) => c.connector_id === event.connector_id);
+          if (previous?.state === event.state) continue;
+        }
+        if (event.type === 'evse') {
+          const previous = evsesBefore.find((e) => e.evse_id === event.evse_id);
+          if (previous !== undefined && sameStates(previous, event)) continue;
+        }
         this.record(view, event, nowMs);
       }
     }
@@ -99,16 +105,18 @@ export class DashboardView {
     this.changed(moduleId);
   }
 
+  /** A reservation_end: logged for modules of the connector interface (the evse interface's ends are told by reservation_update). */
   applyEnd(moduleId: string, value: unknown, nowMs: number): void {
-    const end = value as Partial<ReservationEnd>;
-    if (typeof end.reservation_id !== 'number' || typeof end.reason !== 'string') return;
-    const view = this.entry(moduleId);
-    // The snapshot may have come first: its "no longer held" gives way to the end and its reason.
-    const gone = view.events.findIndex((e) => e.type === 'reservation_gone' && e.reservation_id === end.reservation_id);
-    if (gone >= 0) view.events.splice(gone, 1);
-    else this.rememberEnded(moduleId, end.reservation_id);
-    this.record(view, { type: 'reservation_end', reservation_id: end.reservation_id, reason: end.reason }, nowMs);
-    this.changed(moduleId);
+    const end = decodeEnd(value);
+    if (!end || this.modules.get(moduleId)?.snapshot?.interface === 'evse') return;
+    this.recordEnd(moduleId, end.reservation_id, { type: 'reservation_end', ...end }, nowMs);
+  }
+
+  /** A reservation_update (evse interface): its ends are logged; Placed is the snapshot's "made" already. */
+  applyUpdate(moduleId: string, value: unknown, nowMs: number): void {
+    const update = decodeUpdate(value);
+    if (!update || update.reservation_status === 'Placed') return;
+    this.recordEnd(moduleId, update.reservation_id, { type: 'reservation_update', ...update }, nowMs);
   }
 
   applyStatus(moduleId: string, status: string, nowMs: number): void {
@@ -123,6 +131,16 @@ export class DashboardView {
     if (this.broker.connected === connected) return;
     this.broker = { connected, since: epochMsToRfc3339(nowMs) };
     for (const listener of this.listeners) listener({ kind: 'broker' });
+  }
+
+  private recordEnd(moduleId: string, reservationId: number, event: WatchEvent, nowMs: number): void {
+    const view = this.entry(moduleId);
+    // The snapshot may have come first: its "no longer held" gives way to the end and its reason.
+    const gone = view.events.findIndex((e) => e.type === 'reservation_gone' && e.reservation_id === reservationId);
+    if (gone >= 0) view.events.splice(gone, 1);
+    else this.rememberEnded(moduleId, reservationId);
+    this.record(view, event, nowMs);
+    this.changed(moduleId);
   }
 
   private rememberEnded(moduleId: string, reservationId: number): void {
@@ -150,4 +168,14 @@ export class DashboardView {
   private changed(moduleId: string): void {
     for (const listener of this.listeners) listener({ kind: 'module', moduleId });
   }
+}
+
+/**
+ * Whether an EVSE shows the same states in both: its own, held for station-wide reservations, and
+ * its connectors that are not Available (get_evse's answer adding connectors is no state change).
+ */
+function sameStates(before: EvseView, after: EvseView): boolean {
+  const states = (evse: EvseView): string =>
+    JSON.stringify([evse.state, evse.held_for_station_wide === true, evse.connectors.filter((c) => c.state !== 'Available').map((c) => [c.connector_id, c.state])]);
+  return states(before) === states(after);
 }

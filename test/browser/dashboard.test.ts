@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { type Broker, startBroker } from '../support/broker';
 import { type DashboardUnderTest, launchBrowser, openPage, screenshot, startTestDashboard } from '../support/dashboard';
 import { type Charger, startCharger } from '../support/evse-double';
+import { expectText } from '../support/expect-text';
 import { endOf, isoIn, reservation } from '../support/harness';
 import { sleep, track } from '../support/teardown';
 
@@ -258,19 +259,6 @@ describe('dashboard in a browser', () => {
     await expectText(page.locator('.module-head .pill'), 'online');
   });
 });
-
-/** Waits (generously) for a locator's text to match. */
-async function expectText(locator: ReturnType<Page['locator']>, expected: string | RegExp, timeoutMs = SHOWS_WITHIN_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string | null = null;
-  for (;;) {
-    last = await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
-    const ok = last !== null && (typeof expected === 'string' ? last.includes(expected) : expected.test(last));
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`expected ${String(expected)} in ${locator.toString()}, last text: ${JSON.stringify(last)}`);
-    await sleep(100);
-  }
-}
 
 async function waitUntilAccepted(attempt: () => Promise<string>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

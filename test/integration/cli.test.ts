@@ -84,6 +84,15 @@ describe('exists', () => {
   });
 });
 
+describe('check-start', () => {
+  it('says whether a session may start on a connector, and which reservation it uses', async () => {
+    expect(await charger.station.reserveNow(1, reservation(7, { id_token: 'OWNER' }))).toBe('Accepted');
+    expect(await cli('check-start', '--connector', '1', '--token', 'owner')).toMatchObject({ code: 0, stdout: 'allowed: the session uses reservation 7\n' });
+    const stranger = await cli('--json', 'check-start', '--connector', '1', '--token', 'STRANGER');
+    expect(JSON.parse(stranger.stdout)).toEqual({ allowed: false, request: { evse_id: 1, id_token: 'STRANGER' } });
+  });
+});
+
 describe('list', () => {
   it('shows the reservations held and the connector states from the snapshot', async () => {
     expect(await charger.station.reserveNow(2, reservation(7, { id_token: 'ABC' }))).toBe('Accepted');
@@ -166,6 +175,12 @@ describe('when things go wrong', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--expires "never" is neither a duration/);
     expect(await held()).toEqual([]);
+  });
+
+  it('a module that has published no snapshot is taken as the connector interface: --evse is a usage error saying so', async () => {
+    const run = await spawnCli(['--mqtt-url', broker.url, '--prefix', charger.station.prefix, '--module', 'nobody', 'reserve', '--evse', '1', '--token', 'T', '--id', '1', '--expires', '1h']).exited;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--evse and --type are options of the evse interface; the module serves the connector interface \(it has published no snapshot, so the connector interface is assumed/);
   });
 
   it('takes the broker and prefix from MQTT_URL and EVEREST_PREFIX, as the module does', async () => {

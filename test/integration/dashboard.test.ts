@@ -103,6 +103,17 @@ describe('reservation-cli dashboard', () => {
     expect(await (await post('api/cancel', { reservation_id: 5 }, origin)).json()).toEqual({ status: 200, answer: false });
   });
 
+  it("refuses a reservation in the other interface's words (an EVSE and a connector type for this connector module) with 400, sending nothing", async () => {
+    const origin = { ...bearer, origin: new URL(base).origin, 'sec-fetch-site': 'same-origin' };
+    const wrong = await post('api/reserve', { evse_id: 1, connector_type: 'cCCS2', reservation_id: 5, id_token: 'HTTP-5', expires: '10m' }, origin);
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: { type: 'WrongInterface', message: expect.stringContaining('connector interface') } });
+    const unknownType = await post('api/reserve', { connector_type: 'cCCS3', reservation_id: 6, id_token: 'HTTP-6', expires: '10m' }, origin);
+    expect(unknownType.status).toBe(400);
+    expect(await charger.station.list()).toEqual([]);
+    expect(charger.evse.flatMap((e) => e.callLog())).toEqual([]);
+  });
+
   it('refuses a state change from another origin with 403, token or not, and the module hears nothing', async () => {
     expect(await charger.station.reserveNow(1, reservation(9))).toBe('Accepted');
     for (const headers of [

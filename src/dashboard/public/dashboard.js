@@ -1,10 +1,10 @@
 // The dashboard page: state from the server's event stream, drawn with DOM calls and textContent
-// only (never innerHTML), so a token such as <script> is shown as text and never run.
+// only (never innerHTML, see dom.js), so a token such as <script> is shown as text and never run.
 'use strict';
 
 (() => {
-  const STATES = ['Available', 'Occupied', 'Faulted', 'Unavailable'];
-  const SOON_MS = 60_000;
+  const D = window.ReservationDashboard;
+  const { el, clock, countdown } = D;
   const ARM_MS = 4000;
 
   /** Page-wide state: what the server said, and the little the page adds (sorting, armed cancels). */
@@ -13,8 +13,6 @@
     forms: false,
     prefix: '',
     moduleId: undefined,
-    /** Server clock minus ours, so countdowns follow the module's time, not the HMI's. */
-    skewMs: 0,
     broker: { connected: true, since: undefined },
     link: 'connecting',
     authFailed: false,
@@ -25,64 +23,6 @@
   };
 
   const $ = (id) => document.getElementById(id);
-
-  /** An element with attributes and children (strings become text nodes). */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === 'text') node.textContent = String(value);
-      else if (name === 'on') for (const [event, handler] of Object.entries(value)) node.addEventListener(event, handler);
-      else node.setAttribute(name, value === true ? '' : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === undefined || child === null || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  const now = () => Date.now() + page.skewMs;
-  const pad = (n) => String(n).padStart(2, '0');
-
-  /** 24-hour local time; the date too when it is not today. */
-  function clock(iso) {
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return String(iso);
-    const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
-    const today = new Date(now());
-    const sameDay = date.toDateString() === today.toDateString();
-    return sameDay ? time : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
-  }
-
-  /** Time left as 14:59, 1:05:00, 2d 3h; "ended" once it is over. */
-  function countdownText(ms) {
-    if (ms <= 0) return 'ended';
-    const s = Math.ceil(ms / 1000);
-    const days = Math.floor(s / 86400);
-    if (days > 0) return `${days}d ${Math.floor((s % 86400) / 3600)}h`;
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-  }
-
-  function countdown(expiryTime) {
-    const node = el('span', { class: 'countdown', 'data-expiry': Date.parse(expiryTime) });
-    tick(node);
-    return node;
-  }
-
-  function tick(node) {
-    const left = Number(node.dataset.expiry) - now();
-    if (Number.isNaN(left)) return;
-    node.textContent = countdownText(left);
-    node.dataset.soon = String(left > 0 && left <= SOON_MS);
-    node.dataset.over = String(left <= 0);
-  }
-
-  function connectorName(id) {
-    return id === 0 ? 'Any connector' : `Connector ${id}`;
-  }
 
   // ---- one module -----------------------------------------------------------------------------
 
@@ -129,80 +69,49 @@
     parts.status.textContent = status === 'unknown' ? 'status unknown' : status;
     parts.updated.textContent = snapshot ? `updated ${clock(snapshot.updated_at)}` : '';
     parts.root.dataset.stale = String(!page.broker.connected || status === 'offline');
-    renderTiles(parts, view);
+    D.renderTiles(parts.tiles, view, page.prefix);
     renderTable(parts, view);
     renderEvents(parts, view);
     renderDiagnostics(parts, snapshot);
-    if (page.forms) updateConnectorChoice(snapshot);
+    if (page.forms) D.updateChoices(snapshot);
   }
 
-  function renderTiles(parts, view) {
-    const snapshot = view.snapshot;
-    if (!snapshot) {
-      parts.tiles.replaceChildren(
-        el('p', { class: 'waiting panel', text: `Waiting for module ${view.module_id} to publish its snapshot (prefix ${page.prefix}): is it running?` }),
-      );
-      return;
-    }
-    const byId = new Map(snapshot.reservations.map((r) => [r.reservation_id, r]));
-    const tiles = snapshot.connectors.map((connector) => {
-      const state = STATES.includes(connector.state) ? connector.state : 'Unavailable';
-      const held = connector.reserved_by === undefined ? undefined : byId.get(connector.reserved_by);
-      return el('article', { class: 'tile', 'data-state': state, 'data-connector': connector.connector_id, 'data-reserved': connector.reserved_by !== undefined },
-        el('div', { class: 'name', text: connectorName(connector.connector_id) }),
-        el('span', { class: 'state', 'data-state': state, text: state }),
-        connector.reserved_by === undefined
-          ? el('div', { class: 'detail', text: 'Not reserved' })
-          : reservationLines(connector.reserved_by, held),
-      );
-    });
-    const stationWide = snapshot.reservations.filter((r) => r.connector_id === 0);
-    if (stationWide.length > 0) {
-      tiles.push(
-        el('article', { class: 'tile', 'data-state': 'Station', 'data-connector': 0, 'data-reserved': true },
-          el('div', { class: 'name', text: 'Any connector' }),
-          el('span', { class: 'state', 'data-state': 'Station', text: 'Station-wide' }),
-          stationWide.map((r) => reservationLines(r.reservation_id, r)),
-        ),
-      );
-    }
-    if (snapshot.connectors_total > snapshot.connectors.length) {
-      tiles.push(el('p', { class: 'detail', text: `${snapshot.connectors_total - snapshot.connectors.length} more connectors not shown` }));
-    }
-    parts.tiles.replaceChildren(...tiles);
-  }
-
-  function reservationLines(reservationId, reservation) {
-    return el('div', { class: 'reservation' },
-      el('span', { class: 'state', 'data-state': 'Reserved', text: `Reserved #${reservationId}` }),
-      reservation ? el('span', { class: 'token', text: reservation.id_token }) : null,
-      reservation ? el('span', {}, 'ends in ', countdown(reservation.expiry_time)) : null,
-    );
-  }
-
-  const COLUMNS = [
-    { key: 'id', title: 'Id' },
-    { key: 'connector', title: 'Connector' },
-    { key: 'token', title: 'Token' },
-    { key: 'parent', title: 'Parent token', className: 'parent' },
-    { key: 'expiry', title: 'Expires' },
+  /** The table's columns: where a reservation is in the module's interface, between the id and the tokens. */
+  const ID = { key: 'id', title: 'Id', td: (r) => el('td', { class: 'num', text: r.reservation_id }) };
+  const TOKENS_AND_EXPIRY = [
+    { key: 'token', title: 'Token', td: (r) => el('td', { class: 'token', text: r.id_token }) },
+    { key: 'parent', title: 'Parent token', className: 'parent', td: (r) => el('td', { class: 'token parent', text: r.parent_id_token === undefined ? '–' : r.parent_id_token }) },
+    { key: 'expiry', title: 'Expires', td: (r) => el('td', { class: 'expires' }, countdown(r.expiry_time), el('span', { class: 'when', text: clock(r.expiry_time) })) },
   ];
+  const COLUMNS = {
+    connector: [ID, { key: 'connector', title: 'Connector', td: (r) => el('td', { text: r.connector_id === 0 ? 'any' : r.connector_id }) }, ...TOKENS_AND_EXPIRY],
+    evse: [
+      ID,
+      { key: 'evse', title: 'EVSE', td: (r) => el('td', { class: 'evse', text: r.evse_id === undefined ? 'any' : r.evse_id }) },
+      { key: 'type', title: 'Type', td: (r) => el('td', { class: 'type', text: r.connector_type === undefined ? 'any' : r.connector_type }) },
+      ...TOKENS_AND_EXPIRY,
+    ],
+  };
+  const byId = (a, b) => a.reservation_id - b.reservation_id;
   const SORTERS = {
-    id: (a, b) => a.reservation_id - b.reservation_id,
-    connector: (a, b) => a.connector_id - b.connector_id || a.reservation_id - b.reservation_id,
+    id: byId,
+    connector: (a, b) => (a.connector_id || 0) - (b.connector_id || 0) || byId(a, b),
+    evse: (a, b) => (a.evse_id || 0) - (b.evse_id || 0) || byId(a, b),
+    type: (a, b) => (a.connector_type || '').localeCompare(b.connector_type || '') || byId(a, b),
     token: (a, b) => a.id_token.localeCompare(b.id_token),
     parent: (a, b) => (a.parent_id_token || '').localeCompare(b.parent_id_token || ''),
-    expiry: (a, b) => Date.parse(a.expiry_time) - Date.parse(b.expiry_time) || a.reservation_id - b.reservation_id,
+    expiry: (a, b) => Date.parse(a.expiry_time) - Date.parse(b.expiry_time) || byId(a, b),
   };
 
   function renderTable(parts, view) {
+    const columns = COLUMNS[D.interfaceOf(view.snapshot)];
     const reservations = view.snapshot ? view.snapshot.reservations.slice() : [];
     const { key, dir } = page.sort;
     reservations.sort((a, b) => dir * SORTERS[key](a, b));
     parts.count.textContent = view.snapshot ? `(${view.snapshot.reservations_total})` : '';
     parts.tableHead.replaceChildren(
       el('tr', {},
-        COLUMNS.map((column) =>
+        columns.map((column) =>
           el('th', { class: column.className, 'aria-sort': key === column.key ? (dir > 0 ? 'ascending' : 'descending') : undefined },
             el('button', { type: 'button', 'data-sort': column.key, text: column.title, on: { click: () => sortBy(column.key) } }),
           ),
@@ -211,17 +120,13 @@
       ),
     );
     if (reservations.length === 0) {
-      parts.tableBody.replaceChildren(el('tr', { class: 'empty' }, el('td', { colspan: COLUMNS.length + 1, text: 'No reservations held' })));
+      parts.tableBody.replaceChildren(el('tr', { class: 'empty' }, el('td', { colspan: columns.length + 1, text: 'No reservations held' })));
       return;
     }
     parts.tableBody.replaceChildren(
       ...reservations.map((r) =>
         el('tr', { 'data-reservation': r.reservation_id },
-          el('td', { class: 'num', text: r.reservation_id }),
-          el('td', { text: r.connector_id === 0 ? 'any' : r.connector_id }),
-          el('td', { class: 'token', text: r.id_token }),
-          el('td', { class: 'token parent', text: r.parent_id_token === undefined ? '–' : r.parent_id_token }),
-          el('td', { class: 'expires' }, countdown(r.expiry_time), el('span', { class: 'when', text: clock(r.expiry_time) })),
+          columns.map((column) => column.td(r)),
           page.forms ? el('td', {}, cancelButton(r.reservation_id)) : null,
         ),
       ),
@@ -240,7 +145,7 @@
     return el('button', {
       type: 'button',
       class: 'cancel',
-      'data-armed': armed,
+      'data-armed': String(armed),
       'aria-label': armed ? `confirm cancelling reservation ${reservationId}` : `cancel reservation ${reservationId}`,
       text: armed ? 'Confirm' : 'Cancel',
       on: {
@@ -257,10 +162,17 @@
           }
           page.armed.delete(reservationId);
           event.currentTarget.disabled = true;
-          void act('cancel', { reservation_id: reservationId }, `Cancel #${reservationId}`);
+          void D.act('cancel', { reservation_id: reservationId }, `Cancel #${reservationId}`);
         },
       },
     });
+  }
+
+  /** An EVSE's change for the log: its state, its connectors that differ from it, and whether it is held. */
+  function evseChange(event) {
+    const odd = event.connectors.filter((c) => c.state !== event.state).map((c) => `connector ${c.connector_id} (${c.type}) ${c.state}`);
+    const held = event.held_for_station_wide ? ['held for station-wide reservations'] : [];
+    return [`${D.evseName(event.evse_id)} is now ${event.state}`, ...odd, ...held].join('; ');
   }
 
   function eventLine(event) {
@@ -268,14 +180,18 @@
       case 'reservation': {
         const r = event.reservation;
         const parent = r.parent_id_token === undefined ? [] : [' (parent ', el('span', { class: 'token', text: r.parent_id_token }), ')'];
-        return { kind: 'made', parts: [`Reservation #${r.reservation_id} made: ${connectorName(r.connector_id).toLowerCase()} for `, el('span', { class: 'token', text: r.id_token }), ...parent, ` until ${clock(r.expiry_time)}`] };
+        return { kind: 'made', parts: [`Reservation #${r.reservation_id} made: ${D.placeOf(r)} for `, el('span', { class: 'token', text: r.id_token }), ...parent, ` until ${clock(r.expiry_time)}`] };
       }
       case 'reservation_end':
         return { kind: 'ended', parts: [`Reservation #${event.reservation_id} ended: `, el('span', { class: 'reason', text: event.reason })] };
+      case 'reservation_update':
+        return { kind: 'ended', parts: [`Reservation #${event.reservation_id} ended: `, el('span', { class: 'reason', text: event.reservation_status })] };
       case 'reservation_gone':
         return { kind: 'ended', parts: [`Reservation #${event.reservation_id} no longer held`] };
       case 'connector':
-        return { kind: 'connector', parts: [`${connectorName(event.connector_id)} is now ${event.state}`] };
+        return { kind: 'connector', parts: [`${D.connectorName(event.connector_id)} is now ${event.state}`] };
+      case 'evse':
+        return { kind: 'connector', parts: [evseChange(event)] };
       case 'status':
         return { kind: 'status', parts: [`Module ${event.status}`] };
       default:
@@ -321,82 +237,6 @@
     );
   }
 
-  function updateConnectorChoice(snapshot) {
-    const select = document.querySelector('#reserve-form select[name="connector_id"]');
-    const ids = snapshot ? snapshot.connectors.map((c) => c.connector_id) : [];
-    const current = select.value;
-    const wanted = ['0', ...ids.map(String)];
-    const have = [...select.options].map((o) => o.value);
-    if (wanted.join() !== have.join()) {
-      select.replaceChildren(el('option', { value: '0', text: 'Any connector (0)' }), ...ids.map((id) => el('option', { value: id, text: `Connector ${id}` })));
-      // Connector 1 to start with; later, whatever the operator chose, while it exists.
-      select.value = select.dataset.chosen === 'true' && wanted.includes(current) ? current : ids.length > 0 ? String(ids[0]) : '0';
-    }
-    // A free id to suggest: one above the largest held.
-    const idInput = document.querySelector('#reserve-form input[name="reservation_id"]');
-    const held = snapshot ? snapshot.reservations.map((r) => r.reservation_id) : [];
-    idInput.placeholder = `e.g. ${held.length > 0 ? Math.max(...held) + 1 : 1}`;
-  }
-
-  // ---- the module's answers -------------------------------------------------------------------
-
-  function showAnswer(kind, text) {
-    const answer = $('answer');
-    answer.dataset.kind = kind;
-    answer.textContent = text;
-  }
-
-  /** Calls the module through the server; shows its answer (or why there is none) beside the form. */
-  async function act(what, body, label) {
-    showAnswer('pending', `${label}: waiting for the module…`);
-    let response;
-    let result;
-    try {
-      response = await fetch(`api/${what}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
-      result = await response.json().catch(() => ({}));
-    } catch (err) {
-      showAnswer('error', `${label}: the dashboard server did not answer (${err && err.message ? err.message : err})`);
-      return undefined;
-    }
-    if (result && 'answer' in result) {
-      const answer = result.answer;
-      if (what === 'cancel') showAnswer(answer === true ? 'ok' : 'refused', answer === true ? `${label}: cancelled` : `${label}: not held, nothing cancelled`);
-      else showAnswer(answer === 'Accepted' ? 'ok' : 'refused', `${label}: ${answer}`);
-      return answer;
-    }
-    const error = (result && result.error) || { type: `HTTP ${response.status}`, message: response.statusText };
-    showAnswer('error', `${label}: ${error.type}: ${error.message}`);
-    return undefined;
-  }
-
-  function setUpForm() {
-    const form = $('reserve-form');
-    form.querySelector('select').addEventListener('change', (event) => (event.currentTarget.dataset.chosen = 'true'));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      const text = (name) => String(data.get(name) || '').trim();
-      const body = {
-        connector_id: Number(text('connector_id')),
-        reservation_id: Number(text('reservation_id')),
-        id_token: String(data.get('id_token') || ''),
-        expires: text('expires'),
-      };
-      if (text('parent_id_token') !== '') body.parent_id_token = String(data.get('parent_id_token'));
-      if (!Number.isSafeInteger(body.reservation_id) || text('reservation_id') === '') {
-        showAnswer('error', 'Reservation id: a whole number, please');
-        return;
-      }
-      const button = form.querySelector('button[type="submit"]');
-      button.disabled = true;
-      try {
-        await act('reserve', body, `Reserve #${body.reservation_id}`);
-      } finally {
-        button.disabled = false;
-      }
-    });
-  }
-
   // ---- page-wide: header, banner, event stream -------------------------------------------------
 
   function renderChrome() {
@@ -423,7 +263,7 @@
     page.forms = state.forms === true;
     page.prefix = state.prefix;
     page.moduleId = state.module_id;
-    page.skewMs = state.server_time - Date.now();
+    D.setServerTime(state.server_time);
     page.broker = state.broker;
     document.body.classList.toggle('fleet', page.mode === 'fleet');
     const ids = new Set(state.modules.map((m) => m.module_id));
@@ -451,7 +291,7 @@
     source.addEventListener('state', (event) => applyState(JSON.parse(event.data)));
     source.addEventListener('module', (event) => {
       const view = JSON.parse(event.data);
-      page.skewMs = view.server_time - Date.now();
+      D.setServerTime(view.server_time);
       page.modules.set(view.module_id, view);
       render(view);
       renderChrome();
@@ -485,9 +325,9 @@
   }
 
   document.addEventListener('DOMContentLoaded', () => {
-    setUpForm();
+    D.setUpForm(() => (page.modules.get(page.moduleId) || {}).snapshot);
     renderChrome();
     connect();
-    setInterval(() => document.querySelectorAll('.countdown').forEach(tick), 1000);
+    setInterval(() => document.querySelectorAll('.countdown').forEach(D.tick), 1000);
   });
 })();

@@ -1,6 +1,7 @@
 // The client's command line: usage errors exit 2 with a message and never touch the network
 // (the broker URL points where nothing listens, so a connection attempt would show as exit 4).
-import { type ClientIo, EXIT, runClient } from '../../../src/client/program';
+import { runCli } from '../../../src/bin/commands';
+import { type ClientIo, EXIT } from '../../../src/client/kit';
 
 interface Run {
   code: number;
@@ -18,7 +19,7 @@ async function run(...argv: string[]): Promise<Run> {
     now: () => Date.UTC(2026, 10, 25, 12, 0, 0),
     interrupted: Promise.resolve(),
   };
-  const code = await runClient(argv, io);
+  const code = await runCli(argv, io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -71,5 +72,30 @@ describe('reservation-cli usage', () => {
     const { code, out } = await run('--json', '--prefix', 'bad', 'list');
     expect(code).toBe(EXIT.usage);
     expect(JSON.parse(out)).toEqual({ error: { type: 'UsageError', message: expect.stringContaining('prefix "bad"') } });
+  });
+});
+
+describe('reservation-cli usage in both interfaces', () => {
+  it('help of reserve names the evse interface options, and check-start is a command', async () => {
+    expect((await run('reserve', '--help')).out).toMatch(/--evse <n>[\s\S]*--type <connector type>/);
+    const { code, out } = await run('check-start', '--help');
+    expect(code).toBe(EXIT.ok);
+    expect(out).toMatch(/--connector <n>[\s\S]*--evse <n>[\s\S]*--token/);
+  });
+
+  it.each([
+    ['--connector against the evse interface', ['--interface', 'evse', 'reserve', '--connector', '1', '--token', 'T', '--id', '1', '--expires', '1m'], /--connector is an option of the connector interface; the module serves the evse interface \(--interface evse\): give --evse <n> \(none: any EVSE\)/],
+    ['--type against the connector interface', ['--interface', 'connector', 'reserve', '--type', 'cCCS2', '--token', 'T', '--id', '1', '--expires', '1m'], /--evse and --type are options of the evse interface; the module serves the connector interface/],
+    ['--evse against the connector interface (exists)', ['--interface', 'connector', 'exists', '--evse', '2', '--token', 'T'], /--evse and --type are options of the evse interface/],
+    ['no --connector in the connector interface', ['--interface', 'connector', 'reserve', '--token', 'T', '--id', '1', '--expires', '1m'], /reserve needs --connector <n>: the module serves the connector interface/],
+    ['check-start without --evse in the evse interface', ['--interface', 'evse', 'check-start', '--token', 'T'], /check-start needs --evse <n>: the module serves the evse interface/],
+    ['--connector together with --evse', ['reserve', '--connector', '1', '--evse', '1', '--token', 'T', '--id', '1', '--expires', '1m'], /--connector \(connector interface\) and --evse \/ --type \(evse interface\) do not go together/],
+    ['a connector type EVerest does not know', ['reserve', '--type', 'cCCS3', '--token', 'T', '--id', '1', '--expires', '1m'], /argument 'cCCS3' is invalid. Allowed choices are cCCS1, cCCS2/],
+    ['an EVSE id of 0', ['reserve', '--evse', '0', '--token', 'T', '--id', '1', '--expires', '1m'], /--evse must be an integer of at least 1/],
+    ['an interface that does not exist', ['--interface', 'ocpp', 'list'], /argument 'ocpp' is invalid. Allowed choices are connector, evse/],
+  ])('%s: exit 2 and says why, before any connection', async (_what, argv, message) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(EXIT.usage);
+    expect(err).toMatch(message);
   });
 });

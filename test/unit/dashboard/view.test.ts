@@ -1,6 +1,6 @@
 // What the dashboard keeps per module: status, last snapshot, and an event log of reservations
 // made and ended (with their reason) and connector state changes, newest first.
-import type { Snapshot } from '../../../src/module/snapshot';
+import type { EvseView, Snapshot } from '../../../src/module/snapshot';
 import { DashboardView, MAX_EVENTS } from '../../../src/dashboard/view';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -91,5 +91,39 @@ describe('DashboardView', () => {
     view.setBroker(false, T0 + 6);
     expect(view.broker).toEqual({ connected: false, since: '2026-11-29T12:00:00.005Z' });
     expect(changes).toEqual(['evse_manager_1', 'station-b', 'station-a', 'station-b', 'broker']);
+  });
+});
+
+describe('DashboardView of a module in the evse interface', () => {
+  const connectors = (state: 'Available' | 'Faulted') => [{ connector_id: 1, type: 'cCCS2', state }, { connector_id: 2, type: 'cType2', state: 'Available' as const }];
+  const evses = (first: Partial<EvseView> = {}): EvseView[] => [
+    { evse_id: 1, state: 'Available', connectors: connectors('Available'), ...first },
+    { evse_id: 2, state: 'Available', connectors: [{ connector_id: 1, type: 'cCCS2', state: 'Available' }] },
+  ];
+  const evseSnapshot = (parts: Partial<Snapshot>): Buffer => snapshot({ interface: 'evse', connectors: undefined, connectors_total: undefined, evses_total: 2, evses: evses(), ...parts });
+  const r9 = { reservation_id: 9, evse_id: 1, connector_type: 'cType2', id_token: 'T', expiry_time: '2026-11-29T12:15:00Z' };
+
+  it('logs EVSE state changes (a connector, held for station-wide reservations), not a holder coming or going', () => {
+    const view = new DashboardView(T0, 'reservation');
+    view.applySnapshot('reservation', evseSnapshot({}), T0);
+    view.applySnapshot('reservation', evseSnapshot({ reservations: [r9], evses: evses({ reserved_by: 9 }) }), T0 + 1);
+    view.applySnapshot('reservation', evseSnapshot({ reservations: [r9], evses: evses({ reserved_by: 9, connectors: connectors('Faulted') }) }), T0 + 2);
+    view.applySnapshot('reservation', evseSnapshot({ reservations: [r9], evses: evses({ reserved_by: 9, connectors: connectors('Faulted'), held_for_station_wide: true }) }), T0 + 3);
+    expect(view.shown()[0]?.events.map((e) => [e.type, e.type === 'evse' ? e.connectors[0]?.state : undefined, e.type === 'evse' ? e.held_for_station_wide : undefined])).toEqual([
+      ['evse', 'Faulted', true],
+      ['evse', 'Faulted', undefined],
+      ['reservation', undefined, undefined],
+    ]);
+  });
+
+  it('tells ends by reservation_update (Removed, Used...), not reservation_end twice; Placed is the "made" line already', () => {
+    const view = new DashboardView(T0, 'reservation');
+    view.applySnapshot('reservation', evseSnapshot({ reservations: [r9] }), T0);
+    view.applyUpdate('reservation', { reservation_id: 9, reservation_status: 'Placed' }, T0 + 1);
+    view.applyUpdate('reservation', { reservation_id: 9, reservation_status: 'Removed' }, T0 + 2);
+    view.applyEnd('reservation', { reservation_id: 9, reason: 'Cancelled' }, T0 + 2);
+    view.applyUpdate('reservation', { reservation_id: 9, reservation_status: 'Gone' }, T0 + 3);
+    view.applySnapshot('reservation', evseSnapshot({}), T0 + 4);
+    expect(view.shown()[0]?.events).toEqual([{ at: '2026-11-29T12:00:00.002Z', type: 'reservation_update', reservation_id: 9, reservation_status: 'Removed' }]);
   });
 });

@@ -28,6 +28,11 @@ export function createLogger(level: string, destination?: DestinationStream, for
   return pino(options, destination ?? pino.destination({ sync: true }));
 }
 
+/** A logger writing to stderr (a tool's log lines, apart from the output on stdout). */
+export function createStderrLogger(level: string, format: LogFormat): Logger {
+  return createLogger(level, pino.destination({ fd: 2, sync: true }), format);
+}
+
 /** pino-pretty is loaded only here, so the JSON path (every service start) does not pay for it. */
 function prettyStream(destination: DestinationStream | undefined): DestinationStream {
   const { build: pretty } = require('pino-pretty') as typeof import('pino-pretty');

@@ -3,10 +3,9 @@
 // commands.ts and snapshot-commands.ts, and src/bin/ adds the ones built on upper layers (dashboard).
 // Everything the process touches comes in through ClientIo, so it is testable.
 import { Command, CommanderError, Option } from 'commander';
-import pino from 'pino';
 import { DEFAULT_MODULE_ID, DEFAULT_PREFIX, type Env, moduleAddress, mqttSettings, type MqttSettings } from '../config/load';
 import type { CallResult } from '../everest/envelope';
-import { chooseLogFormat, createLogger, type LogFormat, logFormatSetting } from '../log';
+import { chooseLogFormat, createLogger, createStderrLogger, type LogFormat, logFormatSetting } from '../log';
 import type { WireInterface } from '../module/reservation-wire';
 import { clientCommands } from './commands';
 import { type ClientIo, type ClientKit, EXIT, type ExitCode, type GlobalOptions, Stop, type Subcommand, UsageError } from './kit';
@@ -59,7 +58,7 @@ export async function runClient(argv: string[], io: ClientIo, extra: Subcommand[
         try {
           const { mqtt, prefix, moduleId, logFormat } = target(options, io.env);
           const level = options.verbose ? 'debug' : (how.logLevel ?? 'silent');
-          const log = level === 'silent' ? createLogger('silent') : createLogger(level, pino.destination({ fd: 2, sync: true }), chooseLogFormat(logFormat, io.stderrIsTty));
+          const log = level === 'silent' ? createLogger('silent') : createStderrLogger(level, chooseLogFormat(logFormat, io.stderrIsTty));
           try {
             session = await ModuleSession.open({ mqtt, prefix, moduleId, timeoutMs: options.timeout * 1000, ...(how.caller !== undefined ? { caller: how.caller } : {}) }, log);
           } catch (err) {

@@ -10,5 +10,8 @@ module.exports = {
   // ("failed to exit gracefully", though nothing was left open): recycle such workers between files.
   workerIdleMemoryLimit: '256MB',
   testTimeout: 30000,
+  // Each file is transpiled on its own (isolatedModules): the types are checked once for the whole
+  // tree by `tsc --noEmit` before the tests (npm's pretest), where ts-jest checked them again per
+  // file (2 minutes of the unit tests alone).
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
 };

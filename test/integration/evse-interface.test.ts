@@ -116,6 +116,7 @@ describe('use: a session started with a reservation ends it as Used', () => {
     await charger.evse[2]?.transactionStarted({ token: 'carol' });
     await charger.station.ends.waitForCount(3, 10_000);
     expect(charger.endEvents().map((e) => e.reason)).toEqual(['UsedToStartCharging', 'UsedToStartCharging', 'UsedToStartCharging']);
+    await charger.updates.waitForCount(6, 10_000); // three Placed, three Used
     expect(charger.updateEvents().filter((u) => u.reservation_status === 'Used').map((u) => u.reservation_id).sort()).toEqual([1, 2, 3]);
   });
 

@@ -4,7 +4,7 @@ import { createEvseCommands } from './commands/evse';
 import { createStatusCommands } from './commands/status';
 import type { ModuleConfig } from './config/load';
 import { ReservationBook } from './domain/reservation-book';
-import type { DomainEvent, EvseLayout } from './domain/types';
+import type { DomainEvent } from './domain/types';
 import { CmdError } from './everest/errors';
 import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
 import { createConnectorNotifier } from './evse-managers/connector-notifier';
@@ -107,15 +107,14 @@ export function createReservationModule({ config, log, clock = systemClock, send
       : undefined;
   const layoutQuery =
     wire === 'evse' && config.evseManagers.length > 0
-      ? new EvseLayoutQuery({ evseManagers: config.evseManagers, call: callEvse, validator: evseValidator, apply: (position, layout) => describeEvse(position, layout), log: evseLog })
+      ? new EvseLayoutQuery({
+          evseManagers: config.evseManagers,
+          call: callEvse,
+          validator: evseValidator,
+          apply: (position, layout) => void afterChange(book.describeEvse(position, layout)),
+          log: evseLog,
+        })
       : undefined;
-  const describeEvse = (position: number, layout: EvseLayout): void => {
-    const other = book.station.positionOf(layout.id);
-    if (other !== undefined && other !== position && config.evseManagers[other - 1]) {
-      evseLog.error({ evse_id: layout.id, evse_manager: config.evseManagers[position - 1]?.moduleId, other: config.evseManagers[other - 1]?.moduleId }, 'two EVSE managers report the same EVSE id; the later answer takes it');
-    }
-    void afterChange(book.describeEvse(position, layout));
-  };
   const evseSide =
     reconciler ?? // Calls that fall due before GlobalReady wait for it, in order.
     createConnectorNotifier(config.evseManagers, (...call) => readiness.whenReady().then(() => callEvse(...call)), evseValidator, evseLog);

@@ -23,6 +23,8 @@ export interface LayoutQueryDeps {
 export class EvseLayoutQuery {
   private readonly answered: boolean[];
   private readonly asking: boolean[];
+  /** Which EVSE manager (index) reported each EVSE id. */
+  private readonly reportedBy = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -71,9 +73,15 @@ export class EvseLayoutQuery {
       this.deps.log.error({ ...context, reason: problem }, 'get_evse answered with an invalid EVSE; it counts as one connector of type Unknown');
       return;
     }
-    const evse_ = answer.retval as Evse;
-    const layout: EvseLayout = { id: evse_.id, connectors: evse_.connectors.map((c) => ({ id: c.id, type: c.type ?? UNKNOWN_TYPE })) };
+    const described = answer.retval as Evse;
+    const layout: EvseLayout = { id: described.id, connectors: described.connectors.map((c) => ({ id: c.id, type: c.type ?? UNKNOWN_TYPE })) };
     this.deps.log.info({ ...context, evse_id: layout.id, connector_types: layout.connectors.map((c) => c.type).join(',') }, 'EVSE manager described its EVSE');
+    const other = this.reportedBy.get(layout.id);
+    if (other !== undefined && other !== index) {
+      const otherManager = this.deps.evseManagers[other]?.moduleId;
+      this.deps.log.error({ ...context, evse_id: layout.id, other_evse_manager: otherManager }, 'two EVSE managers report the same EVSE id; the later answer takes it');
+    }
+    this.reportedBy.set(layout.id, index);
     this.deps.apply(index + 1, layout);
   }
 

@@ -56,6 +56,17 @@ describe('EVSEs from get_evse', () => {
     expect(await station.reserve(evseReservation(2, { evse_id: 1, connector_type: TYPE2 }))).toBe('Accepted');
   });
 
+  it('says so when two EVSE managers report the same EVSE id, and lets the later one have it', async () => {
+    const charger = await startEvseCharger(broker, [
+      { id: 1, connectors: [{ id: 1, type: CCS2 }] },
+      { id: 1, connectors: [{ id: 1, type: TYPE2 }] },
+    ]);
+    const line = await charger.station.module.waitForLog((l) => l.msg === 'two EVSE managers report the same EVSE id; the later answer takes it');
+    expect(line).toMatchObject({ evse_id: 1, level: 50 });
+    expect([line.evse_manager, line.other_evse_manager].sort()).toEqual(['evse_manager_1', 'evse_manager_2']);
+    expect(await charger.reserve(evseReservation(1, { evse_id: 1, connector_type: line.evse_manager === 'evse_manager_2' ? TYPE2 : CCS2 }))).toBe('Accepted');
+  });
+
   it('takes the EVSEs and their types from evse_connector_types without EVSE managers', async () => {
     const station = await startEvseStation(broker, { configModule: { evse_connector_types: 'cCCS2,cType2;sType2' } });
     expect(await station.reserve(evseReservation(1, { evse_id: 1, connector_type: TYPE2 }))).toBe('Accepted');

@@ -16,9 +16,11 @@ export interface GuaranteeBenchRow {
   stoppedAtCapMs?: number;
 }
 
-const HUB_TYPES: readonly ConnectorType[] = ['cCCS2', 'cType2', 'cCCS1', 'sType2'];
+export const HUB_TYPES: readonly ConnectorType[] = ['cCCS2', 'cType2', 'cCCS1', 'sType2'];
 const HUB_EVSES = 128;
-const HUB_MAX_HELD = 100;
+export const HUB_MAX_HELD = 100;
+const HUB_SEED = 22;
+const FILL_SEED = 7;
 const WARM_UP = 200;
 const DEFAULT_ITERATIONS = 2000;
 const DEFAULT_CAP_MS = 10_000;
@@ -48,14 +50,27 @@ function station(count: number, seed: number, wear: boolean): GuaranteeEvse[] {
   });
 }
 
-/** Station-wide reservations of mixed types, each added only if the engine accepts it, up to `max`. */
-function fill(evses: readonly GuaranteeEvse[], max: number, seed: number): ConnectorType[] {
-  const view = viewOf(evses);
+/** The hub both the engine's rows and the module's (bench/hub.ts) measure, a few cars and faults on it. */
+export function hubStation(): GuaranteeEvse[] {
+  return station(HUB_EVSES, HUB_SEED, true);
+}
+
+/** For each next reservation, the order in which the hub's types are tried: the module's hub is filled in the same one. */
+export function typeOrders(seed = FILL_SEED): () => ConnectorType[] {
   const random = seeded(seed);
+  return () => {
+    const start = Math.floor(random() * HUB_TYPES.length);
+    return HUB_TYPES.map((_, k) => HUB_TYPES[(start + k) % HUB_TYPES.length] as ConnectorType);
+  };
+}
+
+/** Station-wide reservations of mixed types, each added only if the engine accepts it, up to `max`. */
+export function fill(evses: readonly GuaranteeEvse[], max: number, seed = FILL_SEED): ConnectorType[] {
+  const view = viewOf(evses);
+  const nextOrder = typeOrders(seed);
   const held: ConnectorType[] = [];
   while (held.length < max) {
-    const start = Math.floor(random() * HUB_TYPES.length);
-    const type = [0, 1, 2, 3].map((k) => HUB_TYPES[(start + k) % HUB_TYPES.length] as ConnectorType).find((t) => keepsGuarantee(view, [...held, t]));
+    const type = nextOrder().find((t) => keepsGuarantee(view, [...held, t]));
     if (type === undefined) break;
     held.push(type);
   }
@@ -81,8 +96,8 @@ function repeat(iterations: number, run: (i: number) => void): number[] {
 
 /** (a) The engine on the hub: what one reserve_now and one Showing Reserved update cost. */
 function measureHub(iterations: number): GuaranteeBenchRow[] {
-  const evses = station(HUB_EVSES, 22, true);
-  const held = fill(evses, HUB_MAX_HELD, 7);
+  const evses = hubStation();
+  const held = fill(evses, HUB_MAX_HELD);
   const free = evses.filter((e) => !e.occupied).length;
   const describe = (n: number): string => `${HUB_EVSES} EVSEs (${free} free), ${n} station-wide held`;
   // Full, the station refuses every type: the flows run to the end. Half full, it accepts.

@@ -1,6 +1,7 @@
 // npm run bench: the module against two anchors on the same private mosquitto (a bare echo, and
 // an echo that also publishes reservation_end for each cancel, as the module does), then its
-// cost as the number of held reservations grows, its start-up, and its footprint at idle.
+// cost as the number of held reservations grows, its start-up, its footprint at idle, a
+// 128-EVSE hub in the evse interface, and the station-wide guarantee's engine alone.
 // Prints tables and each target with PASS or MISS, and writes JSON.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { MQTT_KEEPALIVE_S } from '../src/mqtt/connection';
 import { type Broker, startBroker } from '../test/support/broker';
 import { cleanup, track, trackChild } from '../test/support/teardown';
 import { BenchCaller, type Call, type CallStats, type QoS } from './caller';
+import { type GuaranteeBenchRow, guaranteeTable, measureGuarantee } from './guarantee';
+import { type HubResult, measureHubModule } from './hub';
 import { cpuMs, peakRssMb, rssMb } from './proc';
 import { type DomainScaleRow, measureDomain } from './scale-domain';
 
@@ -48,6 +51,8 @@ const TARGET_P99_RATIO = 1.5;
 const TARGET_IDLE_RSS_MB = 50;
 const TARGET_HELD_RSS_MB = 100;
 const TARGET_STARTUP_MS = 300;
+/** The issue's "well under a millisecond" for the engine alone deciding one station-wide reserve_now on the hub. */
+const TARGET_ENGINE_MS = 1;
 /**
  * What the MQTT keepalive alone costs in a window: MQTT.js checks every half keepalive, pings
  * once per keepalive and wakes for the answer; +2 for where the window falls.
@@ -104,12 +109,12 @@ async function waitForMessage(url: string, topic: string, start: () => void, tim
   }
 }
 
-/** A config file; the comparison and scale runs need a connector per reservation held at once. */
-function moduleConfig(connectors: number): string {
+/** A config file with the module's entry (config_module, connections). */
+function moduleConfig(entry: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-bench-'));
   track('bench config', () => rmSync(dir, { recursive: true, force: true }), 'file');
   const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, stringify({ active_modules: { [MODULE_ID]: { module: 'Reservation', config_module: { connectors } } } }));
+  writeFileSync(file, stringify({ active_modules: { [MODULE_ID]: { module: 'Reservation', ...entry } } }));
   return file;
 }
 
@@ -379,11 +384,49 @@ async function scale(broker: Broker, prefix: string, moduleProc: Process): Promi
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const fmtMs = (ms: number): string => (ms < 1 ? `${fmt(ms * 1000, 1)} µs` : `${fmt(ms, 1)} ms`);
+
+const worstOf = <T>(items: T[], key: (t: T) => number, pick: 'min' | 'max'): T =>
+  items.reduce((a, b) => ((pick === 'min' ? key(b) < key(a) : key(b) > key(a)) ? b : a));
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function hubSection(hub: HubResult): string[] {
+  const byType = Object.entries(hub.heldByType)
+    .map(([type, n]) => `${n} ${type}`)
+    .join(', ');
+  return [
+    `## Hub: ${hub.evses} EVSE managers, evse interface (dist/main.js, QoS 2, one call at a time)`,
+    '',
+    `${hub.evses} EVSEs with ${hub.connectors} connectors of four types, ${hub.occupied} with a car, ${hub.disabledConnectors} connectors disabled; ` +
+      `${hub.held} station-wide reservations held when the station refused every type (${byType}; the engine alone accepts ${hub.engineHeld} in the same order); ` +
+      `${hub.acceptingEvses} free EVSEs still take an EVSE-specific one. The EVSE managers are one simulator answering as EVerest's EvseManager does.`,
+    '',
+    table(
+      ['what', 'calls', 'answers', 'per s, one at a time', 'p50 ms', 'p99 ms'],
+      hub.rows.map((r) => [
+        r.what,
+        String(r.calls),
+        Object.entries(r.answers)
+          .map(([answer, n]) => `${answer} x${n}`)
+          .join(', '),
+        fmt(r.callsPerSecond),
+        fmt(r.p50Ms, 2),
+        fmt(r.p99Ms, 2),
+      ]),
+    ),
+    '',
+    `Per round of each phase, module CPU and reserve / cancel_reservation calls to the EVSE managers: ${Object.entries(hub.cpuUsPerRound)
+      .map(([phase, us]) => `${phase}: ${fmt(us)} µs, ${fmt(hub.evseCallsPerRound[phase] ?? Number.NaN, 1)} calls`)
+      .join('; ')}. So ~${fmt(hub.cpuUsPerEvent)} µs of module CPU per EVSE event.`,
+    `Held at the end: ${hub.heldAtEnd}; reservation_update while measuring: ${Object.entries(hub.updates)
+      .map(([status, n]) => `${status} x${n}`)
+      .join(', ')}. Module RSS after: ${fmt(hub.rssMb)} MB. The hub took ${fmt(hub.seconds)} s.`,
+  ];
 }
 
 interface Target {
@@ -396,9 +439,12 @@ async function main(): Promise<void> {
   const began = Date.now();
   const broker = await startBroker();
   const prefix = `bench-${process.pid}/`;
-  const config = moduleConfig(CONNECTORS);
+  // The comparison and scale runs need a connector per reservation held at once.
+  const config = moduleConfig({ config_module: { connectors: CONNECTORS } });
   // Start-up and idle as on a charger: two connectors.
-  const chargerConfig = moduleConfig(2);
+  const chargerConfig = moduleConfig({ config_module: { connectors: 2 } });
+  // Other users' runs share this machine: each section's figures go with the load it ran under.
+  const load: Record<string, number[]> = { start: os.loadavg() };
   const entries = ENTRIES.filter((e) => existsSync(path.join(ROOT, e.file)));
   if (entries.length < ENTRIES.length) process.stderr.write('no bundle (npm run bundle): measuring dist/main.js only\n');
 
@@ -408,6 +454,7 @@ async function main(): Promise<void> {
     domain = SCALE_SIZES.map(measureDomain);
   });
 
+  load.comparison = os.loadavg();
   const { proc: moduleProc } = await startModule(broker, prefix, config);
   const echoProc = await startEcho(broker, prefix, ECHO_ID, 'bare');
   const eventsProc = await startEcho(broker, prefix, EVENTS_ID, 'events');
@@ -417,6 +464,7 @@ async function main(): Promise<void> {
   const modulePeakMb = peakRssMb(moduleProc.pid);
   await Promise.all([echoProc, eventsProc, moduleProc].map(stopProcess));
 
+  load.scale = os.loadavg();
   process.stderr.write('measuring the module at 1, 1,000 and 100,000 held...\n');
   // A fresh module: what it holds is measured, not what the comparison runs left in its heap.
   const { proc: scaleProc } = await startModule(broker, `${prefix}scale/`, config);
@@ -425,11 +473,30 @@ async function main(): Promise<void> {
   const bytesPerHeld = ((rssAt(100_000) - rssAt(1)) * 1024 * 1024) / (100_000 - 1);
   await stopProcess(scaleProc);
 
+  load.hub = os.loadavg();
+  process.stderr.write('a hub: 128 EVSE managers, station-wide reservations held, commands and EVSE events...\n');
+  // dist/main.js, as the comparison and scale rows.
+  const hub = await measureHubModule({
+    broker,
+    prefix: `${prefix}hub/`,
+    startModule: async (hubPrefix, entry) => {
+      const { proc } = await startModule(broker, hubPrefix, moduleConfig(entry));
+      return { pid: proc.pid, stop: () => stopProcess(proc) };
+    },
+  });
+
+  load.guarantee = os.loadavg();
+  process.stderr.write("the station-wide guarantee: the engine alone on the hub, EVerest's search on growing stations...\n");
+  const guarantee = measureGuarantee();
+  load.end = os.loadavg();
+  const engineRows = guarantee.filter((r) => r.measure.includes('reserve_now'));
+  const slowestEngine = worstOf(engineRows, (r) => r.medianMs, 'max');
+  const searchFinished = guarantee.filter((r) => r.measure.startsWith("EVerest's search") && r.stoppedAtCapMs === undefined).at(-1);
+  const searchStopped = guarantee.find((r) => r.stoppedAtCapMs !== undefined);
+
   const inFlight = comparison.filter((r) => r.pattern !== 'sequential');
-  const worst = <T>(items: T[], key: (t: T) => number, pick: 'min' | 'max'): T =>
-    items.reduce((a, b) => ((pick === 'min' ? key(b) < key(a) : key(b) > key(a)) ? b : a));
-  const worstThroughput = worst(inFlight, (r) => r.eventsThroughputRatio, 'min');
-  const worstP99 = worst(comparison, (r) => r.eventsP99Ratio, 'max');
+  const worstThroughput = worstOf(inFlight, (r) => r.eventsThroughputRatio, 'min');
+  const worstP99 = worstOf(comparison, (r) => r.eventsP99Ratio, 'max');
   const emptyRows = idleRows.filter((r) => r.held === 0);
   const targets: Target[] = [
     {
@@ -458,8 +525,14 @@ async function main(): Promise<void> {
       met: r.wakeUps <= IDLE_WAKE_BUDGET,
       measured: String(r.wakeUps),
     })),
+    {
+      name: `the engine alone decides one station-wide reserve_now on the hub in < ${TARGET_ENGINE_MS} ms (median, slowest case)`,
+      met: slowestEngine.medianMs < TARGET_ENGINE_MS,
+      measured: `${fmtMs(slowestEngine.medianMs)} (p99 ${fmtMs(slowestEngine.p99Ms)}; ${slowestEngine.measure.split(', ').at(-1)})`,
+    },
   ];
-  const errors = comparison.reduce((n, r) => n + r.module.errors + r.baseline.errors + r.events.errors, 0) + moduleScale.reduce((n, r) => n + r.errors, 0);
+  const errors =
+    comparison.reduce((n, r) => n + r.module.errors + r.baseline.errors + r.events.errors, 0) + moduleScale.reduce((n, r) => n + r.errors, 0) + hub.errors;
 
   const out: string[] = [];
   out.push(`## Module vs the echo anchors (same broker, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? 'unknown CPU'})`, '');
@@ -511,14 +584,42 @@ async function main(): Promise<void> {
     ),
   );
   out.push('', `Resident memory with 100,000 held, ${HELD_SETTLE_MS / 1000} s after the last call: ${fmt(heldSettledRssMb)} MB.`);
-  out.push('', `Resident memory per held reservation: ${fmt(bytesPerHeld)} bytes.`, '', '## Targets', '');
+  out.push('', `Resident memory per held reservation: ${fmt(bytesPerHeld)} bytes.`, '');
+  out.push(...hubSection(hub), '');
+  out.push("## The station-wide guarantee: the engine alone, and EVerest's search", '', guaranteeTable(guarantee), '');
+  out.push(
+    `Engine alone, one station-wide reserve_now on the hub: ${engineRows.map((r) => `${fmtMs(r.medianMs)} median, ${fmtMs(r.p99Ms)} p99 (${r.measure.split(', ').at(-1)})`).join('; ')}.`,
+    searchFinished
+      ? `EVerest's search: largest instance finished within the cap, ${searchFinished.instance}: ${fmtMs(searchFinished.medianMs)}${searchStopped ? `; ${searchStopped.instance} passed ${fmtMs(searchStopped.stoppedAtCapMs as number)}` : ''}.`
+      : "EVerest's search finished no instance within the cap.",
+    '',
+  );
+  out.push(`Load average (1, 5, 15 min) when each part began: ${Object.entries(load).map(([part, l]) => `${part} ${l.map((v) => v.toFixed(2)).join(' ')}`).join('; ')}.`, '');
+  out.push('## Targets', '');
   for (const t of targets) out.push(`- ${t.met ? 'PASS' : 'MISS'}: ${t.name}: ${t.measured}`);
   out.push('', errors === 0 ? 'Every answer was the expected one.' : `WRONG ANSWERS: ${errors}`, `Bench took ${fmt((Date.now() - began) / 1000)} s.`);
   process.stdout.write(`${out.join('\n')}\n`);
 
   const resultsDir = path.join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const results = { date: new Date().toISOString(), cpus: os.cpus().length, node: process.version, idle: idleRows, comparison, domain, moduleScale, heldSettledRssMb, bytesPerHeld, modulePeakMb, echoPeakMb, targets, errors };
+  const results = {
+    date: new Date().toISOString(),
+    cpus: os.cpus().length,
+    node: process.version,
+    load,
+    idle: idleRows,
+    comparison,
+    domain,
+    moduleScale,
+    heldSettledRssMb,
+    bytesPerHeld,
+    modulePeakMb,
+    echoPeakMb,
+    hub,
+    guarantee,
+    targets,
+    errors,
+  };
   writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`results: bench/results/latest.json\n`);
   if (errors > 0) process.exitCode = 1;

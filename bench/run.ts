@@ -15,7 +15,7 @@ import { MQTT_KEEPALIVE_S } from '../src/mqtt/connection';
 import { type Broker, startBroker } from '../test/support/broker';
 import { cleanup, track, trackChild } from '../test/support/teardown';
 import { BenchCaller, type Call, type CallStats, type QoS } from './caller';
-import { type GuaranteeBenchRow, guaranteeTable, measureGuarantee } from './guarantee';
+import { guaranteeTable, measureGuarantee } from './guarantee';
 import { type HubResult, measureHubModule } from './hub';
 import { cpuMs, peakRssMb, rssMb } from './proc';
 import { type DomainScaleRow, measureDomain } from './scale-domain';

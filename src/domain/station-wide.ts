@@ -16,6 +16,9 @@ export class StationWideReservations {
   private readonly held = new Map<number, HeldReservation>();
   /** How many are held of each type: what the guarantee is decided on. */
   private readonly types = new Map<ConnectorType, number>();
+  private revision = 0;
+  /** What shows Reserved, until the station or these reservations change (the EVSE managers' side asks often). */
+  private shown: { station: number; held: number; positions: number[] } | undefined;
 
   constructor(private readonly station: Station) {}
 
@@ -45,6 +48,8 @@ export class StationWideReservations {
 
   /** The guarantee with the reservations held, and one more of type `extra` if given. */
   keeps(extra?: ConnectorType): boolean {
+    // Nothing held: the count check alone, which a station with an EVSE to spare always passes.
+    if (this.held.size === 0 && extra === undefined) return true;
     const types = new Map(this.types);
     if (extra !== undefined) types.set(extra, (types.get(extra) ?? 0) + 1);
     return keepsGuarantee(this.station.view(), types);
@@ -52,6 +57,8 @@ export class StationWideReservations {
 
   /** The guarantee if the EVSE at `position` were taken by an EVSE-specific reservation (EVerest's is_charging_possible). */
   keepsWithout(position: number): boolean {
+    // Nothing held: taking one more EVSE of the station keeps every count (it was not taken).
+    if (this.held.size === 0 && this.station.holder(position) === undefined) return true;
     const previous = this.station.holder(position);
     this.station.hold(position, previous ?? PLACEHOLDER);
     try {
@@ -70,8 +77,13 @@ export class StationWideReservations {
 
   /** The positions EVerest tells reserve(-1), so that OCPP shows them Reserved (spec §5 "Showing Reserved"). */
   shownReserved(): number[] {
-    const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));
-    return [...shownReserved(evses, this.typeList())].map((index) => index + 1).sort((a, b) => a - b);
+    const { revision: station } = this.station;
+    if (this.shown?.station !== station || this.shown.held !== this.revision) {
+      const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));
+      const positions = [...shownReserved(evses, this.typeList())].map((index) => index + 1).sort((a, b) => a - b);
+      this.shown = { station, held: this.revision, positions };
+    }
+    return [...this.shown.positions];
   }
 
   /** The oldest one held for this token or parent token. */
@@ -90,6 +102,7 @@ export class StationWideReservations {
   }
 
   private count(reservation: HeldReservation, sign: 1 | -1): void {
+    this.revision++;
     const type = reservation.connectorType ?? UNKNOWN_TYPE;
     const count = (this.types.get(type) ?? 0) + sign;
     if (count > 0) this.types.set(type, count);

@@ -42,6 +42,8 @@ export class Station {
   private readonly usable = new Map<string, { types: ConnectorType[]; count: number }>();
   private typedLayouts = 0;
   private holderCount = 0;
+  /** Counts every change, so that what is derived from the whole station can be kept until the next one. */
+  revision = 0;
   private readonly all: EvseTally;
 
   constructor(
@@ -180,11 +182,14 @@ export class Station {
   }
 
   hold(position: number, reservation: HeldReservation | undefined): void {
-    this.recount(position, () => {
-      if (this.holders[position] !== undefined) this.holderCount--;
-      if (reservation !== undefined) this.holderCount++;
-      this.holders[position] = reservation;
-    });
+    // A holder changes whether the EVSE is usable, never its conditions: only the profiles recount.
+    this.checked(position);
+    this.classify(position, -1);
+    if (this.holders[position] !== undefined) this.holderCount--;
+    if (reservation !== undefined) this.holderCount++;
+    this.holders[position] = reservation;
+    this.classify(position, 1);
+    this.revision++;
   }
 
   /**
@@ -236,6 +241,7 @@ export class Station {
     change();
     this.count(this.all, position, 1);
     this.classify(position, 1);
+    this.revision++;
   }
 
   private count(tally: EvseTally, position: number, sign: 1 | -1, type: ConnectorType = UNKNOWN_TYPE): void {

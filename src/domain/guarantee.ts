@@ -57,15 +57,25 @@ export function offers(types: readonly ConnectorType[], wanted: ConnectorType): 
   return types.some((have) => typesMatch(wanted, have));
 }
 
+/** What a usable EVSE offers: the types of its available connectors, each once, in one order. */
+export function profileOf(availableTypes: readonly ConnectorType[]): ConnectorType[] {
+  return [...new Set(availableTypes)].sort();
+}
+
+/** One key per profile (a single type is its own key: no string built on the connector interface's path). */
+export function profileKey(profile: readonly ConnectorType[]): string {
+  // NUL cannot appear in a type name, so it separates them safely.
+  return profile.length === 1 ? (profile[0] as string) : profile.join('\u0000');
+}
+
 /** The view of a station given EVSE by EVSE. */
 export function viewOf(evses: readonly GuaranteeEvse[]): StationView {
   const usable = new Map<string, { types: ConnectorType[]; count: number }>();
   for (const evse of evses) {
     if (evse.occupied || evse.reserved) continue;
-    const types = [...new Set(evse.connectors.filter((c) => c.available).map((c) => c.type))].sort();
+    const types = profileOf(evse.connectors.filter((c) => c.available).map((c) => c.type));
     if (types.length === 0) continue;
-    // NUL cannot appear in a type name, so it separates them safely.
-    const key = types.join('\u0000');
+    const key = profileKey(types);
     const profile = usable.get(key) ?? { types, count: 0 };
     profile.count++;
     usable.set(key, profile);

@@ -1,9 +1,10 @@
 // The reserve_now decision, in the order of spec/everest-evse-dialect.md §4 (which the connector
 // interface's rules 1-8 of spec/reservation-module.md follow too, an EVSE being a connector there).
-// Refusals are returned as facts; each wire interface names them (module/*-commands.ts).
+// Refusals are returned as facts; each wire interface names them (src/commands/).
 import { offers } from './guarantee';
 import type { Station } from './station';
-import { type ConnectorType, type Decision, type ReservationRequest, type Target, UNKNOWN_TYPE } from './types';
+import type { StationWideReservations } from './station-wide';
+import { type Decision, type ReservationRequest, type Target, UNKNOWN_TYPE } from './types';
 
 export interface DecisionInput {
   station: Station;
@@ -11,10 +12,8 @@ export interface DecisionInput {
   stationWideSupported: boolean;
   /** Whether any other reservation is held (the one being replaced does not count). */
   othersHeld: boolean;
-  /** Whether the guarantee holds with the station-wide reservations of these types (and the station as it is). */
-  keeps: (extraStationWide: ConnectorType | undefined) => boolean;
-  /** The same, with the EVSE at `position` taken by an EVSE-specific reservation. */
-  keepsWithout: (position: number) => boolean;
+  /** The guarantee the station-wide reservations held are owed, with one more, or with an EVSE taken. */
+  stationWide: Pick<StationWideReservations, 'keeps' | 'keepsWithout'>;
   target: Target;
   request: ReservationRequest;
   nowMs: number;
@@ -40,8 +39,8 @@ export function decideReserveNow(input: DecisionInput): Decision {
       const faulted = station.conditionsAt(position).faulted;
       return refused({ kind: 'EvseBusy', heldByOther, occupied, faulted, disabled: !available && !faulted });
     }
-    if (input.keepsWithout(position)) return ACCEPTED;
-  } else if (input.keeps(type)) {
+    if (input.stationWide.keepsWithout(position)) return ACCEPTED;
+  } else if (input.stationWide.keeps(type)) {
     return ACCEPTED;
   }
   return refused({ kind: 'GuaranteeBroken', reservationsHeld: input.othersHeld, evses: station.tally(type) });

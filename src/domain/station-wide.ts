@@ -77,6 +77,8 @@ export class StationWideReservations {
 
   /** The positions EVerest tells reserve(-1), so that OCPP shows them Reserved (spec §5 "Showing Reserved"). */
   shownReserved(): number[] {
+    // None held: no EVSE is needed (and the EVSE managers' side asks at every change).
+    if (this.held.size === 0) return [];
     const { revision: station } = this.station;
     if (this.shown?.station !== station || this.shown.held !== this.revision) {
       const evses = this.station.positions().map((p) => this.station.guaranteeEvse(p));

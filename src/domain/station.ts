@@ -1,4 +1,4 @@
-import { type GuaranteeEvse, offers, type StationView, typesMatch } from './guarantee';
+import { type GuaranteeEvse, offers, profileKey, profileOf, type StationView, typesMatch, usableFor } from './guarantee';
 import { type ConnectorType, type EvseLayout, type EvseTally, type HeldReservation, UNKNOWN_TYPE } from './types';
 
 /** One bit per condition, a byte per EVSE: a station of 100,000 connector-EVSEs costs 100 KB, not an object each. */
@@ -129,8 +129,7 @@ export class Station {
     const layout = this.layouts[position];
     // The connector interface's case, on every change: no allocation.
     if (layout === undefined) return disabled?.has(1) ? NO_TYPES : ONLY_UNKNOWN;
-    const types = layout.connectors.filter((c) => !disabled?.has(c.id)).map((c) => c.type);
-    return [...new Set(types)].sort();
+    return profileOf(layout.connectors.filter((c) => !disabled?.has(c.id)).map((c) => c.type));
   }
 
   isOccupied(position: number): boolean {
@@ -139,7 +138,7 @@ export class Station {
 
   /** Usable for `type`: no car, no EVSE-specific reservation, and an available connector matching it. */
   usableFor(position: number, type: ConnectorType): boolean {
-    return !this.isOccupied(position) && this.holders[position] === undefined && offers(this.availableTypes(position), type);
+    return usableFor(this.guaranteeEvse(position), type);
   }
 
   /** The conditions of the EVSEs having `type`, counted (kept up to date for the connector interface's case). */
@@ -255,7 +254,7 @@ export class Station {
     if (this.isOccupied(position) || this.holders[position] !== undefined) return;
     const types = this.availableTypes(position);
     if (types.length === 0) return;
-    const key = types.length === 1 ? (types[0] as string) : types.join(',');
+    const key = profileKey(types);
     const entry = this.usable.get(key) ?? { types: [...types], count: 0 };
     entry.count += sign;
     if (entry.count > 0) this.usable.set(key, entry);

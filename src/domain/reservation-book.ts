@@ -18,6 +18,12 @@ import {
   UNKNOWN_TYPE,
 } from './types';
 
+/** check_start's answer: whether a session for the token may start there, and the reservation it uses. */
+export interface StartCheck {
+  allowed: boolean;
+  reservationId?: number;
+}
+
 export type CheckStatus = 'NotReserved' | 'ReservedForToken' | 'ReservedForOtherToken' | 'ReservedForOtherTokenAndHasParentToken';
 
 /**
@@ -146,19 +152,26 @@ export class ReservationBook {
     const holder = this.station.holder(position);
     if (holder) return statusFor([holder], idToken, parentIdToken);
     const relevant = this.stationWide.thatCouldUse(position);
-    if (relevant.length === 0) return 'NotReserved';
     if (relevant.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
+    // As check_start and the token gate decide: a free EVSE is held for others where taking it breaks the guarantee.
     const needed = this.station.usableFor(position, UNKNOWN_TYPE) && !this.stationWide.keepsWithout(position);
     return needed ? statusFor(relevant, idToken, parentIdToken) : 'NotReserved';
   }
 
   /**
    * check_start: may a session for this token start on this EVSE now, and which reservation does
-   * it use (EVerest Auth's matches_reserved_identifier and is_charging_possible).
+   * it use (EVerest Auth's matches_reserved_identifier and is_charging_possible). The token gate
+   * asks the same (domain/token-gate.ts). Where a driver is already authorised or charging nothing
+   * new starts, and Auth's stop paths need the EVSE: never refused there.
    */
-  checkStart(evseId: number, idToken: string, parentIdToken: string | undefined): { allowed: boolean; reservationId?: number } {
+  checkStart(evseId: number, idToken: string, parentIdToken: string | undefined): StartCheck {
     const position = this.station.positionOf(evseId);
     if (position === undefined) return { allowed: false };
+    const check = this.startAt(position, idToken, parentIdToken);
+    return check.allowed || !this.station.isAuthorized(position) ? check : { allowed: true };
+  }
+
+  private startAt(position: number, idToken: string, parentIdToken: string | undefined): StartCheck {
     const holder = this.station.holder(position);
     if (holder) return reservedFor(holder, idToken, parentIdToken) ? { allowed: true, reservationId: holder.reservationId } : { allowed: false };
     const own = this.stationWide.thatCouldUse(position).find((r) => reservedFor(r, idToken, parentIdToken));
@@ -187,10 +200,17 @@ export class ReservationBook {
       case 'SessionFinished':
         station.setSession(position, false);
         station.setTransaction(position, false);
+        station.setAuthorized(position, false);
+        return [];
+      case 'Authorized':
+      case 'Deauthorized':
+      case 'TransactionFinished':
+        station.setAuthorized(position, change.kind === 'Authorized');
         return [];
       case 'TransactionStarted': {
         station.setSession(position, true);
         station.setTransaction(position, true);
+        station.setAuthorized(position, true);
         const used = this.usedBy(position, change);
         return [...(used ? [this.end(used, 'Used', 'its transaction started')] : []), ...this.fitStationWide()];
       }

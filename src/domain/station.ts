@@ -8,6 +8,8 @@ const SESSION = 2;
 /** A transaction runs: charging. */
 const TRANSACTION = 4;
 const OCCUPIED = SESSION | TRANSACTION;
+/** A driver is authorised there, or charging: Auth starts nothing new there (not a condition of the guarantee). */
+const AUTHORIZED = 8;
 
 /** What an EVSE without a layout of its own is: one connector, of type Unknown (the connector interface's connectors). */
 const SINGLE_UNKNOWN: ReadonlyArray<{ id: number; type: ConnectorType }> = [{ id: 1, type: UNKNOWN_TYPE }];
@@ -16,6 +18,8 @@ export interface EvseConditions {
   faulted: boolean;
   session: boolean;
   transaction: boolean;
+  /** A driver authorised there, or charging (until deauthorised, the transaction or the session finished). */
+  authorized: boolean;
   /** Connector ids disabled. */
   disabled: ReadonlySet<number>;
 }
@@ -83,6 +87,7 @@ export class Station {
       faulted: (bits & FAULTED) !== 0,
       session: (bits & SESSION) !== 0,
       transaction: (bits & TRANSACTION) !== 0,
+      authorized: (bits & AUTHORIZED) !== 0,
       disabled: this.disabledConnectors.get(position) ?? NONE_DISABLED,
     };
   }
@@ -132,6 +137,10 @@ export class Station {
     return profileOf(layout.connectors.filter((c) => !disabled?.has(c.id)).map((c) => c.type));
   }
 
+  isAuthorized(position: number): boolean {
+    return ((this.flags[this.checked(position)] as number) & AUTHORIZED) !== 0;
+  }
+
   isOccupied(position: number): boolean {
     return ((this.flags[this.checked(position)] as number) & OCCUPIED) !== 0;
   }
@@ -168,6 +177,10 @@ export class Station {
 
   setTransaction(position: number, active: boolean): void {
     this.setFlag(position, TRANSACTION, active);
+  }
+
+  setAuthorized(position: number, authorized: boolean): void {
+    this.setFlag(position, AUTHORIZED, authorized);
   }
 
   setDisabled(position: number, connectorId: number, disabled: boolean): void {

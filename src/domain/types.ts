@@ -47,7 +47,11 @@ export type EvseChange =
   | { kind: 'SessionFinished' }
   | { kind: 'Faulted' }
   | { kind: 'FaultCleared' }
-  | ({ kind: 'TransactionStarted'; idToken: string } & SessionClaim);
+  | ({ kind: 'TransactionStarted'; idToken: string } & SessionClaim)
+  /** A driver was authorised there (and until Deauthorized or the end of the transaction or session, Auth starts nothing new there). */
+  | { kind: 'Authorized' }
+  | { kind: 'Deauthorized' }
+  | { kind: 'TransactionFinished' };
 
 /** An EVSE's id and its connectors, as its EVSE manager's get_evse (or the configuration) tells. */
 export interface EvseLayout {

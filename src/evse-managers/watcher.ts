@@ -4,7 +4,7 @@ import type { EvseManagerConnection } from '../config/load';
 import type { EvseChange, SessionClaim } from '../domain/types';
 import { decodeErrorEvent, decodeVar } from '../everest/envelope';
 import { errorTopic, varTopic } from '../everest/topics';
-import type { ProvidedIdToken, RaisedError, SessionEvent } from '../generated/types';
+import type { RaisedError, SessionEvent, SessionIdTag } from '../generated/types';
 import type { Logger } from '../log';
 import type { Validate } from '../schema/schema-types';
 import { check, type InterfaceValidator } from '../schema/validate';
@@ -13,7 +13,7 @@ import type { Subscribe } from '../module/ports';
 export const INOPERATIVE_ERROR = 'evse_manager/Inoperative';
 
 /** Who a session was started for: the token (and parent token) and the reservation it names. */
-function claimOf(started: { id_tag?: ProvidedIdToken; reservation_id?: number }): SessionClaim {
+function claimOf(started: { id_tag?: SessionIdTag; reservation_id?: number }): SessionClaim {
   return {
     ...(started.id_tag ? { idToken: started.id_tag.id_token.value } : {}),
     ...(started.id_tag?.parent_id_token ? { parentIdToken: started.id_tag.parent_id_token.value } : {}),

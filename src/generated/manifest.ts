@@ -12,11 +12,29 @@ export const manifest = {
     "status": {
       "interface": "reservation_status",
       "description": "Whether a token may charge given the reservations held, the list of held reservations, and the reservation_end event of each reservation that ends"
+    },
+    "token_provider": {
+      "interface": "auth_token_provider",
+      "description": "The token path (connect Auth's token_provider here): every token of the required token_providers, passed on at once with its connectors narrowed to the EVSEs where it may start, given the reservations"
+    },
+    "token_validator": {
+      "interface": "auth_token_validator",
+      "description": "The token path (connect Auth's token_validator here): the required token_validators' answer, with the reservation a token uses (reservation_id), or NotAtThisTime where another driver's reservation holds the EVSE"
     }
   },
   "requires": {
     "evse_manager": {
       "interface": "evse_manager",
+      "min_connections": 0,
+      "max_connections": 128
+    },
+    "token_providers": {
+      "interface": "auth_token_provider",
+      "min_connections": 0,
+      "max_connections": 128
+    },
+    "token_validators": {
+      "interface": "auth_token_validator",
       "min_connections": 0,
       "max_connections": 128
     }
@@ -35,12 +53,15 @@ export const implOfCmd: Readonly<Record<string, string>> = {
   "cancel_reservation": "main",
   "exists_reservation": "status",
   "check_start": "status",
-  "list_reservations": "status"
+  "list_reservations": "status",
+  "validate_token": "token_validator"
 };
 
 /** The implementation id (manifest provides) each provided var is published under. */
 export const implOfVar: Readonly<Record<string, string>> = {
-  "reservation_end": "status"
+  "reservation_end": "status",
+  "provided_token": "token_provider",
+  "validate_result_update": "token_validator"
 };
 
 /** The module's config parameters; defaults live here only (from manifest.yaml). */
@@ -92,6 +113,13 @@ export const configSchema: JsonSchema = {
       "type": "string",
       "maxLength": 4096,
       "default": ""
+    },
+    "token_validation_timeout_ms": {
+      "description": "In the token path: how long validate_token waits for each required validator (asked all at once) before that one counts as not answering (AuthorizationStatus Unknown, as Auth counts a validator that fails). Keep it below the EVerest framework's 300 s command timeout, so Auth never gives up on the module first",
+      "type": "integer",
+      "minimum": 100,
+      "maximum": 290000,
+      "default": 60000
     },
     "max_message_bytes": {
       "description": "Largest MQTT packet the module sends: set it to the broker's max_packet_size (mosquitto drops the connection of a client that sends more, and MQTT.js would send it again after every reconnect). A list_reservations answer that would be larger is answered with HandlerException; the snapshot then lists fewer reservations",

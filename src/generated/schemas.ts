@@ -2,7 +2,807 @@
 
 import type { InterfaceSchema, JsonSchema } from '../schema/schema-types';
 
-export const interfaces: { evse_manager: InterfaceSchema; reservation: InterfaceSchema; reservation_status: InterfaceSchema } = {
+export const interfaces: { auth_token_provider: InterfaceSchema; auth_token_validator: InterfaceSchema; evse_manager: InterfaceSchema; reservation: InterfaceSchema; reservation_status: InterfaceSchema } = {
+  "auth_token_provider": {
+    "cmds": {},
+    "vars": {
+      "provided_token": {
+        "description": "The provided token",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "id_token",
+          "authorization_type"
+        ],
+        "properties": {
+          "request_id": {
+            "description": "Id of the authorization request of this token. Could be used to put remoteStartId of OCPP2.0.1",
+            "type": "integer"
+          },
+          "id_token": {
+            "description": "IdToken of the provided token",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "value",
+              "type"
+            ],
+            "properties": {
+              "value": {
+                "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                "type": "string",
+                "minLength": 0,
+                "maxLength": 36
+              },
+              "type": {
+                "description": "Type of the token",
+                "type": "string",
+                "enum": [
+                  "Central",
+                  "eMAID",
+                  "MacAddress",
+                  "ISO14443",
+                  "ISO15693",
+                  "KeyCode",
+                  "Local",
+                  "NoAuthorization"
+                ]
+              },
+              "additional_info": {
+                "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                "type": "array",
+                "items": {
+                  "description": "Type for a custom id token with a free-form type",
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "value",
+                    "type"
+                  ],
+                  "properties": {
+                    "value": {
+                      "description": "Arbitrary value of the IdToken",
+                      "type": "string",
+                      "minLength": 0,
+                      "maxLength": 36
+                    },
+                    "type": {
+                      "description": "Custom type of the token",
+                      "type": "string",
+                      "minLength": 0,
+                      "maxLength": 50
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "parent_id_token": {
+            "description": "Parent IdToken of the provided token",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "value",
+              "type"
+            ],
+            "properties": {
+              "value": {
+                "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                "type": "string",
+                "minLength": 0,
+                "maxLength": 36
+              },
+              "type": {
+                "description": "Type of the token",
+                "type": "string",
+                "enum": [
+                  "Central",
+                  "eMAID",
+                  "MacAddress",
+                  "ISO14443",
+                  "ISO15693",
+                  "KeyCode",
+                  "Local",
+                  "NoAuthorization"
+                ]
+              },
+              "additional_info": {
+                "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                "type": "array",
+                "items": {
+                  "description": "Type for a custom id token with a free-form type",
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "value",
+                    "type"
+                  ],
+                  "properties": {
+                    "value": {
+                      "description": "Arbitrary value of the IdToken",
+                      "type": "string",
+                      "minLength": 0,
+                      "maxLength": 36
+                    },
+                    "type": {
+                      "description": "Custom type of the token",
+                      "type": "string",
+                      "minLength": 0,
+                      "maxLength": 50
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "authorization_type": {
+            "description": "Authorization type of the token.",
+            "type": "string",
+            "enum": [
+              "OCPP",
+              "RFID",
+              "Autocharge",
+              "PlugAndCharge",
+              "BankCard"
+            ],
+            "minLength": 2,
+            "maxLength": 32
+          },
+          "connectors": {
+            "description": "A list of connector ids to which the authorization can be assigned",
+            "type": "array",
+            "items": {
+              "minimum": 1,
+              "type": "integer"
+            }
+          },
+          "prevalidated": {
+            "description": "Indicates that the id token is already validated by the provider",
+            "type": "boolean"
+          },
+          "certificate": {
+            "description": "The X.509 certificated presented by EV and encoded in PEM format",
+            "type": "string",
+            "maxLength": 5500
+          },
+          "iso15118CertificateHashData": {
+            "description": "Contains the information needed to verify the EV Contract Certificate via OCSP",
+            "type": "array",
+            "items": {
+              "description": "An array of contract certificate infos",
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "hashAlgorithm",
+                "issuerNameHash",
+                "issuerKeyHash",
+                "serialNumber",
+                "responderURL"
+              ],
+              "properties": {
+                "hashAlgorithm": {
+                  "description": "Used algorithms for the hashes provided",
+                  "type": "string",
+                  "enum": [
+                    "SHA256",
+                    "SHA384",
+                    "SHA512"
+                  ]
+                },
+                "issuerNameHash": {
+                  "description": "Hashed value of the Issuer Distinguished Name",
+                  "type": "string",
+                  "maxLength": 128
+                },
+                "issuerKeyHash": {
+                  "description": "Hashed value of the issuers public key",
+                  "type": "string",
+                  "maxLength": 128
+                },
+                "serialNumber": {
+                  "description": "The serial number of the certificate",
+                  "type": "string",
+                  "maxLength": 40
+                },
+                "responderURL": {
+                  "description": "This contains the responder URL",
+                  "type": "string",
+                  "maxLength": 512
+                }
+              }
+            },
+            "minItems": 1,
+            "maxItems": 4
+          }
+        }
+      }
+    }
+  },
+  "auth_token_validator": {
+    "cmds": {
+      "validate_token": {
+        "arguments": {
+          "provided_token": {
+            "description": "Contains information about the authorization request",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "id_token",
+              "authorization_type"
+            ],
+            "properties": {
+              "request_id": {
+                "description": "Id of the authorization request of this token. Could be used to put remoteStartId of OCPP2.0.1",
+                "type": "integer"
+              },
+              "id_token": {
+                "description": "IdToken of the provided token",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Type of the token",
+                    "type": "string",
+                    "enum": [
+                      "Central",
+                      "eMAID",
+                      "MacAddress",
+                      "ISO14443",
+                      "ISO15693",
+                      "KeyCode",
+                      "Local",
+                      "NoAuthorization"
+                    ]
+                  },
+                  "additional_info": {
+                    "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                    "type": "array",
+                    "items": {
+                      "description": "Type for a custom id token with a free-form type",
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "value",
+                        "type"
+                      ],
+                      "properties": {
+                        "value": {
+                          "description": "Arbitrary value of the IdToken",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 36
+                        },
+                        "type": {
+                          "description": "Custom type of the token",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 50
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "parent_id_token": {
+                "description": "Parent IdToken of the provided token",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Type of the token",
+                    "type": "string",
+                    "enum": [
+                      "Central",
+                      "eMAID",
+                      "MacAddress",
+                      "ISO14443",
+                      "ISO15693",
+                      "KeyCode",
+                      "Local",
+                      "NoAuthorization"
+                    ]
+                  },
+                  "additional_info": {
+                    "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                    "type": "array",
+                    "items": {
+                      "description": "Type for a custom id token with a free-form type",
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "value",
+                        "type"
+                      ],
+                      "properties": {
+                        "value": {
+                          "description": "Arbitrary value of the IdToken",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 36
+                        },
+                        "type": {
+                          "description": "Custom type of the token",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 50
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "authorization_type": {
+                "description": "Authorization type of the token.",
+                "type": "string",
+                "enum": [
+                  "OCPP",
+                  "RFID",
+                  "Autocharge",
+                  "PlugAndCharge",
+                  "BankCard"
+                ],
+                "minLength": 2,
+                "maxLength": 32
+              },
+              "connectors": {
+                "description": "A list of connector ids to which the authorization can be assigned",
+                "type": "array",
+                "items": {
+                  "minimum": 1,
+                  "type": "integer"
+                }
+              },
+              "prevalidated": {
+                "description": "Indicates that the id token is already validated by the provider",
+                "type": "boolean"
+              },
+              "certificate": {
+                "description": "The X.509 certificated presented by EV and encoded in PEM format",
+                "type": "string",
+                "maxLength": 5500
+              },
+              "iso15118CertificateHashData": {
+                "description": "Contains the information needed to verify the EV Contract Certificate via OCSP",
+                "type": "array",
+                "items": {
+                  "description": "An array of contract certificate infos",
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "hashAlgorithm",
+                    "issuerNameHash",
+                    "issuerKeyHash",
+                    "serialNumber",
+                    "responderURL"
+                  ],
+                  "properties": {
+                    "hashAlgorithm": {
+                      "description": "Used algorithms for the hashes provided",
+                      "type": "string",
+                      "enum": [
+                        "SHA256",
+                        "SHA384",
+                        "SHA512"
+                      ]
+                    },
+                    "issuerNameHash": {
+                      "description": "Hashed value of the Issuer Distinguished Name",
+                      "type": "string",
+                      "maxLength": 128
+                    },
+                    "issuerKeyHash": {
+                      "description": "Hashed value of the issuers public key",
+                      "type": "string",
+                      "maxLength": 128
+                    },
+                    "serialNumber": {
+                      "description": "The serial number of the certificate",
+                      "type": "string",
+                      "maxLength": 40
+                    },
+                    "responderURL": {
+                      "description": "This contains the responder URL",
+                      "type": "string",
+                      "maxLength": 512
+                    }
+                  }
+                },
+                "minItems": 1,
+                "maxItems": 4
+              }
+            }
+          }
+        },
+        "result": {
+          "description": "Result object containing validation result",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "authorization_status",
+            "tariff_messages"
+          ],
+          "properties": {
+            "authorization_status": {
+              "description": "Authorization Status enum",
+              "type": "string",
+              "enum": [
+                "Accepted",
+                "Blocked",
+                "ConcurrentTx",
+                "Expired",
+                "Invalid",
+                "NoCredit",
+                "NotAllowedTypeEVSE",
+                "NotAtThisLocation",
+                "NotAtThisTime",
+                "Unknown",
+                "PinRequired",
+                "Timeout"
+              ]
+            },
+            "certificate_status": {
+              "description": "Certificate status information",
+              "type": "string",
+              "enum": [
+                "Accepted",
+                "SignatureError",
+                "CertificateExpired",
+                "CertificateRevoked",
+                "NoCertificateAvailable",
+                "CertChainError",
+                "ContractCancelled"
+              ]
+            },
+            "tariff_messages": {
+              "description": "Messages that can contain session price information to show the user. The array can contain multiple messages in different languages. The first message in this array shall be used to start the transaction at the powermeter (for OCMF).  Empty if no messages are available.",
+              "type": "array",
+              "items": {
+                "description": "Message with pricing information in a specific language",
+                "required": [
+                  "content"
+                ],
+                "type": "object",
+                "properties": {
+                  "format": {
+                    "description": "Format of the message to be displayed",
+                    "type": "string",
+                    "enum": [
+                      "ASCII",
+                      "HTML",
+                      "URI",
+                      "UTF8",
+                      "QRCODE"
+                    ]
+                  },
+                  "language": {
+                    "type": "string"
+                  },
+                  "content": {
+                    "type": "string"
+                  }
+                }
+              }
+            },
+            "expiry_time": {
+              "description": "Absolute UTC time point when reservation expires in RFC3339 format",
+              "type": "string",
+              "format": "date-time"
+            },
+            "parent_id_token": {
+              "description": "Parent Id Tag of the validated token",
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "value",
+                "type"
+              ],
+              "properties": {
+                "value": {
+                  "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                  "type": "string",
+                  "minLength": 0,
+                  "maxLength": 36
+                },
+                "type": {
+                  "description": "Type of the token",
+                  "type": "string",
+                  "enum": [
+                    "Central",
+                    "eMAID",
+                    "MacAddress",
+                    "ISO14443",
+                    "ISO15693",
+                    "KeyCode",
+                    "Local",
+                    "NoAuthorization"
+                  ]
+                },
+                "additional_info": {
+                  "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                  "type": "array",
+                  "items": {
+                    "description": "Type for a custom id token with a free-form type",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": [
+                      "value",
+                      "type"
+                    ],
+                    "properties": {
+                      "value": {
+                        "description": "Arbitrary value of the IdToken",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 36
+                      },
+                      "type": {
+                        "description": "Custom type of the token",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 50
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "evse_ids": {
+              "description": "Only used when the id token is valid for one or more specific evses, not for the whole charging station. Indicates for which evse ids the provided token is valid",
+              "type": "array",
+              "items": {
+                "minimum": 1,
+                "type": "integer"
+              }
+            },
+            "reservation_id": {
+              "description": "The reservation id that is used with this validated token.",
+              "type": "integer"
+            },
+            "allowed_energy_transfer_modes": {
+              "description": "This is only used when we want to specify which energy transfer modes are allowed for the respective authorization request.",
+              "type": "array",
+              "items": {
+                "description": "Possible energy transfer modes. The modes AC_single_phase_core to DC_unique apply to DIN70121 and ISO15118-2. The other modes DC to WPT apply to ISO15118-20.",
+                "type": "string",
+                "enum": [
+                  "AC_single_phase_core",
+                  "AC_two_phase",
+                  "AC_three_phase_core",
+                  "DC_core",
+                  "DC_extended",
+                  "DC_combo_core",
+                  "DC_unique",
+                  "DC",
+                  "AC_BPT",
+                  "AC_BPT_DER",
+                  "AC_DER",
+                  "DC_BPT",
+                  "DC_ACDP",
+                  "DC_ACDP_BPT",
+                  "WPT",
+                  "MCS",
+                  "MCS_BPT"
+                ]
+              },
+              "minItems": 1
+            }
+          }
+        }
+      }
+    },
+    "vars": {
+      "validate_result_update": {
+        "description": "Updated validation result for a given token due to some changes. These can be triggered by TransactionEvent messages or StartTransaction.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "validation_result",
+          "connector_id"
+        ],
+        "properties": {
+          "validation_result": {
+            "description": "Result object containing authorization status enum value and an optional parentIdTag",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "authorization_status",
+              "tariff_messages"
+            ],
+            "properties": {
+              "authorization_status": {
+                "description": "Authorization Status enum",
+                "type": "string",
+                "enum": [
+                  "Accepted",
+                  "Blocked",
+                  "ConcurrentTx",
+                  "Expired",
+                  "Invalid",
+                  "NoCredit",
+                  "NotAllowedTypeEVSE",
+                  "NotAtThisLocation",
+                  "NotAtThisTime",
+                  "Unknown",
+                  "PinRequired",
+                  "Timeout"
+                ]
+              },
+              "certificate_status": {
+                "description": "Certificate status information",
+                "type": "string",
+                "enum": [
+                  "Accepted",
+                  "SignatureError",
+                  "CertificateExpired",
+                  "CertificateRevoked",
+                  "NoCertificateAvailable",
+                  "CertChainError",
+                  "ContractCancelled"
+                ]
+              },
+              "tariff_messages": {
+                "description": "Messages that can contain session price information to show the user. The array can contain multiple messages in different languages. The first message in this array shall be used to start the transaction at the powermeter (for OCMF).  Empty if no messages are available.",
+                "type": "array",
+                "items": {
+                  "description": "Message with pricing information in a specific language",
+                  "required": [
+                    "content"
+                  ],
+                  "type": "object",
+                  "properties": {
+                    "format": {
+                      "description": "Format of the message to be displayed",
+                      "type": "string",
+                      "enum": [
+                        "ASCII",
+                        "HTML",
+                        "URI",
+                        "UTF8",
+                        "QRCODE"
+                      ]
+                    },
+                    "language": {
+                      "type": "string"
+                    },
+                    "content": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "expiry_time": {
+                "description": "Absolute UTC time point when reservation expires in RFC3339 format",
+                "type": "string",
+                "format": "date-time"
+              },
+              "parent_id_token": {
+                "description": "Parent Id Tag of the validated token",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Type of the token",
+                    "type": "string",
+                    "enum": [
+                      "Central",
+                      "eMAID",
+                      "MacAddress",
+                      "ISO14443",
+                      "ISO15693",
+                      "KeyCode",
+                      "Local",
+                      "NoAuthorization"
+                    ]
+                  },
+                  "additional_info": {
+                    "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                    "type": "array",
+                    "items": {
+                      "description": "Type for a custom id token with a free-form type",
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "value",
+                        "type"
+                      ],
+                      "properties": {
+                        "value": {
+                          "description": "Arbitrary value of the IdToken",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 36
+                        },
+                        "type": {
+                          "description": "Custom type of the token",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 50
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "evse_ids": {
+                "description": "Only used when the id token is valid for one or more specific evses, not for the whole charging station. Indicates for which evse ids the provided token is valid",
+                "type": "array",
+                "items": {
+                  "minimum": 1,
+                  "type": "integer"
+                }
+              },
+              "reservation_id": {
+                "description": "The reservation id that is used with this validated token.",
+                "type": "integer"
+              },
+              "allowed_energy_transfer_modes": {
+                "description": "This is only used when we want to specify which energy transfer modes are allowed for the respective authorization request.",
+                "type": "array",
+                "items": {
+                  "description": "Possible energy transfer modes. The modes AC_single_phase_core to DC_unique apply to DIN70121 and ISO15118-2. The other modes DC to WPT apply to ISO15118-20.",
+                  "type": "string",
+                  "enum": [
+                    "AC_single_phase_core",
+                    "AC_two_phase",
+                    "AC_three_phase_core",
+                    "DC_core",
+                    "DC_extended",
+                    "DC_combo_core",
+                    "DC_unique",
+                    "DC",
+                    "AC_BPT",
+                    "AC_BPT_DER",
+                    "AC_DER",
+                    "DC_BPT",
+                    "DC_ACDP",
+                    "DC_ACDP_BPT",
+                    "WPT",
+                    "MCS",
+                    "MCS_BPT"
+                  ]
+                },
+                "minItems": 1
+              }
+            }
+          },
+          "connector_id": {
+            "description": "Id of the connector on which the id token information has been updated.",
+            "type": "integer"
+          }
+        }
+      }
+    }
+  },
   "evse_manager": {
     "cmds": {
       "reserve": {
@@ -84,6 +884,398 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
               "maxItems": 128
             }
           }
+        }
+      },
+      "authorize_response": {
+        "arguments": {
+          "provided_token": {
+            "description": "The token for which authorization was requested",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "id_token",
+              "authorization_type"
+            ],
+            "properties": {
+              "request_id": {
+                "description": "Id of the authorization request of this token. Could be used to put remoteStartId of OCPP2.0.1",
+                "type": "integer"
+              },
+              "id_token": {
+                "description": "IdToken of the provided token",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Type of the token",
+                    "type": "string",
+                    "enum": [
+                      "Central",
+                      "eMAID",
+                      "MacAddress",
+                      "ISO14443",
+                      "ISO15693",
+                      "KeyCode",
+                      "Local",
+                      "NoAuthorization"
+                    ]
+                  },
+                  "additional_info": {
+                    "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                    "type": "array",
+                    "items": {
+                      "description": "Type for a custom id token with a free-form type",
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "value",
+                        "type"
+                      ],
+                      "properties": {
+                        "value": {
+                          "description": "Arbitrary value of the IdToken",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 36
+                        },
+                        "type": {
+                          "description": "Custom type of the token",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 50
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "parent_id_token": {
+                "description": "Parent IdToken of the provided token",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Type of the token",
+                    "type": "string",
+                    "enum": [
+                      "Central",
+                      "eMAID",
+                      "MacAddress",
+                      "ISO14443",
+                      "ISO15693",
+                      "KeyCode",
+                      "Local",
+                      "NoAuthorization"
+                    ]
+                  },
+                  "additional_info": {
+                    "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                    "type": "array",
+                    "items": {
+                      "description": "Type for a custom id token with a free-form type",
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "value",
+                        "type"
+                      ],
+                      "properties": {
+                        "value": {
+                          "description": "Arbitrary value of the IdToken",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 36
+                        },
+                        "type": {
+                          "description": "Custom type of the token",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 50
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "authorization_type": {
+                "description": "Authorization type of the token.",
+                "type": "string",
+                "enum": [
+                  "OCPP",
+                  "RFID",
+                  "Autocharge",
+                  "PlugAndCharge",
+                  "BankCard"
+                ],
+                "minLength": 2,
+                "maxLength": 32
+              },
+              "connectors": {
+                "description": "A list of connector ids to which the authorization can be assigned",
+                "type": "array",
+                "items": {
+                  "minimum": 1,
+                  "type": "integer"
+                }
+              },
+              "prevalidated": {
+                "description": "Indicates that the id token is already validated by the provider",
+                "type": "boolean"
+              },
+              "certificate": {
+                "description": "The X.509 certificated presented by EV and encoded in PEM format",
+                "type": "string",
+                "maxLength": 5500
+              },
+              "iso15118CertificateHashData": {
+                "description": "Contains the information needed to verify the EV Contract Certificate via OCSP",
+                "type": "array",
+                "items": {
+                  "description": "An array of contract certificate infos",
+                  "type": "object",
+                  "additionalProperties": false,
+                  "required": [
+                    "hashAlgorithm",
+                    "issuerNameHash",
+                    "issuerKeyHash",
+                    "serialNumber",
+                    "responderURL"
+                  ],
+                  "properties": {
+                    "hashAlgorithm": {
+                      "description": "Used algorithms for the hashes provided",
+                      "type": "string",
+                      "enum": [
+                        "SHA256",
+                        "SHA384",
+                        "SHA512"
+                      ]
+                    },
+                    "issuerNameHash": {
+                      "description": "Hashed value of the Issuer Distinguished Name",
+                      "type": "string",
+                      "maxLength": 128
+                    },
+                    "issuerKeyHash": {
+                      "description": "Hashed value of the issuers public key",
+                      "type": "string",
+                      "maxLength": 128
+                    },
+                    "serialNumber": {
+                      "description": "The serial number of the certificate",
+                      "type": "string",
+                      "maxLength": 40
+                    },
+                    "responderURL": {
+                      "description": "This contains the responder URL",
+                      "type": "string",
+                      "maxLength": 512
+                    }
+                  }
+                },
+                "minItems": 1,
+                "maxItems": 4
+              }
+            }
+          },
+          "validation_result": {
+            "description": "The validation result",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "authorization_status",
+              "tariff_messages"
+            ],
+            "properties": {
+              "authorization_status": {
+                "description": "Authorization Status enum",
+                "type": "string",
+                "enum": [
+                  "Accepted",
+                  "Blocked",
+                  "ConcurrentTx",
+                  "Expired",
+                  "Invalid",
+                  "NoCredit",
+                  "NotAllowedTypeEVSE",
+                  "NotAtThisLocation",
+                  "NotAtThisTime",
+                  "Unknown",
+                  "PinRequired",
+                  "Timeout"
+                ]
+              },
+              "certificate_status": {
+                "description": "Certificate status information",
+                "type": "string",
+                "enum": [
+                  "Accepted",
+                  "SignatureError",
+                  "CertificateExpired",
+                  "CertificateRevoked",
+                  "NoCertificateAvailable",
+                  "CertChainError",
+                  "ContractCancelled"
+                ]
+              },
+              "tariff_messages": {
+                "description": "Messages that can contain session price information to show the user. The array can contain multiple messages in different languages. The first message in this array shall be used to start the transaction at the powermeter (for OCMF).  Empty if no messages are available.",
+                "type": "array",
+                "items": {
+                  "description": "Message with pricing information in a specific language",
+                  "required": [
+                    "content"
+                  ],
+                  "type": "object",
+                  "properties": {
+                    "format": {
+                      "description": "Format of the message to be displayed",
+                      "type": "string",
+                      "enum": [
+                        "ASCII",
+                        "HTML",
+                        "URI",
+                        "UTF8",
+                        "QRCODE"
+                      ]
+                    },
+                    "language": {
+                      "type": "string"
+                    },
+                    "content": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "expiry_time": {
+                "description": "Absolute UTC time point when reservation expires in RFC3339 format",
+                "type": "string",
+                "format": "date-time"
+              },
+              "parent_id_token": {
+                "description": "Parent Id Tag of the validated token",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Type of the token",
+                    "type": "string",
+                    "enum": [
+                      "Central",
+                      "eMAID",
+                      "MacAddress",
+                      "ISO14443",
+                      "ISO15693",
+                      "KeyCode",
+                      "Local",
+                      "NoAuthorization"
+                    ]
+                  },
+                  "additional_info": {
+                    "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                    "type": "array",
+                    "items": {
+                      "description": "Type for a custom id token with a free-form type",
+                      "type": "object",
+                      "additionalProperties": false,
+                      "required": [
+                        "value",
+                        "type"
+                      ],
+                      "properties": {
+                        "value": {
+                          "description": "Arbitrary value of the IdToken",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 36
+                        },
+                        "type": {
+                          "description": "Custom type of the token",
+                          "type": "string",
+                          "minLength": 0,
+                          "maxLength": 50
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "evse_ids": {
+                "description": "Only used when the id token is valid for one or more specific evses, not for the whole charging station. Indicates for which evse ids the provided token is valid",
+                "type": "array",
+                "items": {
+                  "minimum": 1,
+                  "type": "integer"
+                }
+              },
+              "reservation_id": {
+                "description": "The reservation id that is used with this validated token.",
+                "type": "integer"
+              },
+              "allowed_energy_transfer_modes": {
+                "description": "This is only used when we want to specify which energy transfer modes are allowed for the respective authorization request.",
+                "type": "array",
+                "items": {
+                  "description": "Possible energy transfer modes. The modes AC_single_phase_core to DC_unique apply to DIN70121 and ISO15118-2. The other modes DC to WPT apply to ISO15118-20.",
+                  "type": "string",
+                  "enum": [
+                    "AC_single_phase_core",
+                    "AC_two_phase",
+                    "AC_three_phase_core",
+                    "DC_core",
+                    "DC_extended",
+                    "DC_combo_core",
+                    "DC_unique",
+                    "DC",
+                    "AC_BPT",
+                    "AC_BPT_DER",
+                    "AC_DER",
+                    "DC_BPT",
+                    "DC_ACDP",
+                    "DC_ACDP_BPT",
+                    "WPT",
+                    "MCS",
+                    "MCS_BPT"
+                  ]
+                },
+                "minItems": 1
+              }
+            }
+          }
+        },
+        "result": {
+          "type": "null"
         }
       },
       "cancel_reservation": {
@@ -468,6 +1660,1083 @@ export const interfaces: { evse_manager: InterfaceSchema; reservation: Interface
 };
 
 export const types: Record<string, Record<string, JsonSchema>> = {
+  "authorization": {
+    "AuthorizationStatus": {
+      "description": "Authorization Status enum",
+      "type": "string",
+      "enum": [
+        "Accepted",
+        "Blocked",
+        "ConcurrentTx",
+        "Expired",
+        "Invalid",
+        "NoCredit",
+        "NotAllowedTypeEVSE",
+        "NotAtThisLocation",
+        "NotAtThisTime",
+        "Unknown",
+        "PinRequired",
+        "Timeout"
+      ]
+    },
+    "CertificateStatus": {
+      "description": "Certificate status information",
+      "type": "string",
+      "enum": [
+        "Accepted",
+        "SignatureError",
+        "CertificateExpired",
+        "CertificateRevoked",
+        "NoCertificateAvailable",
+        "CertChainError",
+        "ContractCancelled"
+      ]
+    },
+    "TokenValidationStatus": {
+      "description": "Ongoing token validation status",
+      "type": "string",
+      "enum": [
+        "Processing",
+        "Accepted",
+        "Rejected",
+        "TimedOut",
+        "UsedToStart",
+        "UsedToStop",
+        "Withdrawn"
+      ]
+    },
+    "CustomIdToken": {
+      "description": "Type for a custom id token with a free-form type",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "value",
+        "type"
+      ],
+      "properties": {
+        "value": {
+          "description": "Arbitrary value of the IdToken",
+          "type": "string",
+          "minLength": 0,
+          "maxLength": 36
+        },
+        "type": {
+          "description": "Custom type of the token",
+          "type": "string",
+          "minLength": 0,
+          "maxLength": 50
+        }
+      }
+    },
+    "IdToken": {
+      "description": "Type for an id token",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "value",
+        "type"
+      ],
+      "properties": {
+        "value": {
+          "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+          "type": "string",
+          "minLength": 0,
+          "maxLength": 36
+        },
+        "type": {
+          "description": "Type of the token",
+          "type": "string",
+          "enum": [
+            "Central",
+            "eMAID",
+            "MacAddress",
+            "ISO14443",
+            "ISO15693",
+            "KeyCode",
+            "Local",
+            "NoAuthorization"
+          ]
+        },
+        "additional_info": {
+          "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+          "type": "array",
+          "items": {
+            "description": "Type for a custom id token with a free-form type",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "value",
+              "type"
+            ],
+            "properties": {
+              "value": {
+                "description": "Arbitrary value of the IdToken",
+                "type": "string",
+                "minLength": 0,
+                "maxLength": 36
+              },
+              "type": {
+                "description": "Custom type of the token",
+                "type": "string",
+                "minLength": 0,
+                "maxLength": 50
+              }
+            }
+          }
+        }
+      }
+    },
+    "ProvidedIdToken": {
+      "description": "Type for IdToken provided by auth token providers. Contains additional information about the IdToken like the source and purpose",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "id_token",
+        "authorization_type"
+      ],
+      "properties": {
+        "request_id": {
+          "description": "Id of the authorization request of this token. Could be used to put remoteStartId of OCPP2.0.1",
+          "type": "integer"
+        },
+        "id_token": {
+          "description": "IdToken of the provided token",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "value",
+            "type"
+          ],
+          "properties": {
+            "value": {
+              "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+              "type": "string",
+              "minLength": 0,
+              "maxLength": 36
+            },
+            "type": {
+              "description": "Type of the token",
+              "type": "string",
+              "enum": [
+                "Central",
+                "eMAID",
+                "MacAddress",
+                "ISO14443",
+                "ISO15693",
+                "KeyCode",
+                "Local",
+                "NoAuthorization"
+              ]
+            },
+            "additional_info": {
+              "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+              "type": "array",
+              "items": {
+                "description": "Type for a custom id token with a free-form type",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Custom type of the token",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 50
+                  }
+                }
+              }
+            }
+          }
+        },
+        "parent_id_token": {
+          "description": "Parent IdToken of the provided token",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "value",
+            "type"
+          ],
+          "properties": {
+            "value": {
+              "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+              "type": "string",
+              "minLength": 0,
+              "maxLength": 36
+            },
+            "type": {
+              "description": "Type of the token",
+              "type": "string",
+              "enum": [
+                "Central",
+                "eMAID",
+                "MacAddress",
+                "ISO14443",
+                "ISO15693",
+                "KeyCode",
+                "Local",
+                "NoAuthorization"
+              ]
+            },
+            "additional_info": {
+              "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+              "type": "array",
+              "items": {
+                "description": "Type for a custom id token with a free-form type",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Custom type of the token",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 50
+                  }
+                }
+              }
+            }
+          }
+        },
+        "authorization_type": {
+          "description": "Authorization type of the token.",
+          "type": "string",
+          "enum": [
+            "OCPP",
+            "RFID",
+            "Autocharge",
+            "PlugAndCharge",
+            "BankCard"
+          ],
+          "minLength": 2,
+          "maxLength": 32
+        },
+        "connectors": {
+          "description": "A list of connector ids to which the authorization can be assigned",
+          "type": "array",
+          "items": {
+            "minimum": 1,
+            "type": "integer"
+          }
+        },
+        "prevalidated": {
+          "description": "Indicates that the id token is already validated by the provider",
+          "type": "boolean"
+        },
+        "certificate": {
+          "description": "The X.509 certificated presented by EV and encoded in PEM format",
+          "type": "string",
+          "maxLength": 5500
+        },
+        "iso15118CertificateHashData": {
+          "description": "Contains the information needed to verify the EV Contract Certificate via OCSP",
+          "type": "array",
+          "items": {
+            "description": "An array of contract certificate infos",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "hashAlgorithm",
+              "issuerNameHash",
+              "issuerKeyHash",
+              "serialNumber",
+              "responderURL"
+            ],
+            "properties": {
+              "hashAlgorithm": {
+                "description": "Used algorithms for the hashes provided",
+                "type": "string",
+                "enum": [
+                  "SHA256",
+                  "SHA384",
+                  "SHA512"
+                ]
+              },
+              "issuerNameHash": {
+                "description": "Hashed value of the Issuer Distinguished Name",
+                "type": "string",
+                "maxLength": 128
+              },
+              "issuerKeyHash": {
+                "description": "Hashed value of the issuers public key",
+                "type": "string",
+                "maxLength": 128
+              },
+              "serialNumber": {
+                "description": "The serial number of the certificate",
+                "type": "string",
+                "maxLength": 40
+              },
+              "responderURL": {
+                "description": "This contains the responder URL",
+                "type": "string",
+                "maxLength": 512
+              }
+            }
+          },
+          "minItems": 1,
+          "maxItems": 4
+        }
+      }
+    },
+    "TokenValidationStatusMessage": {
+      "description": "The token validation status",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "token",
+        "status"
+      ],
+      "properties": {
+        "token": {
+          "description": "The id tag assigned to this transaction",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "id_token",
+            "authorization_type"
+          ],
+          "properties": {
+            "request_id": {
+              "description": "Id of the authorization request of this token. Could be used to put remoteStartId of OCPP2.0.1",
+              "type": "integer"
+            },
+            "id_token": {
+              "description": "IdToken of the provided token",
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "value",
+                "type"
+              ],
+              "properties": {
+                "value": {
+                  "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                  "type": "string",
+                  "minLength": 0,
+                  "maxLength": 36
+                },
+                "type": {
+                  "description": "Type of the token",
+                  "type": "string",
+                  "enum": [
+                    "Central",
+                    "eMAID",
+                    "MacAddress",
+                    "ISO14443",
+                    "ISO15693",
+                    "KeyCode",
+                    "Local",
+                    "NoAuthorization"
+                  ]
+                },
+                "additional_info": {
+                  "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                  "type": "array",
+                  "items": {
+                    "description": "Type for a custom id token with a free-form type",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": [
+                      "value",
+                      "type"
+                    ],
+                    "properties": {
+                      "value": {
+                        "description": "Arbitrary value of the IdToken",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 36
+                      },
+                      "type": {
+                        "description": "Custom type of the token",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 50
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "parent_id_token": {
+              "description": "Parent IdToken of the provided token",
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "value",
+                "type"
+              ],
+              "properties": {
+                "value": {
+                  "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                  "type": "string",
+                  "minLength": 0,
+                  "maxLength": 36
+                },
+                "type": {
+                  "description": "Type of the token",
+                  "type": "string",
+                  "enum": [
+                    "Central",
+                    "eMAID",
+                    "MacAddress",
+                    "ISO14443",
+                    "ISO15693",
+                    "KeyCode",
+                    "Local",
+                    "NoAuthorization"
+                  ]
+                },
+                "additional_info": {
+                  "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                  "type": "array",
+                  "items": {
+                    "description": "Type for a custom id token with a free-form type",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": [
+                      "value",
+                      "type"
+                    ],
+                    "properties": {
+                      "value": {
+                        "description": "Arbitrary value of the IdToken",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 36
+                      },
+                      "type": {
+                        "description": "Custom type of the token",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 50
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "authorization_type": {
+              "description": "Authorization type of the token.",
+              "type": "string",
+              "enum": [
+                "OCPP",
+                "RFID",
+                "Autocharge",
+                "PlugAndCharge",
+                "BankCard"
+              ],
+              "minLength": 2,
+              "maxLength": 32
+            },
+            "connectors": {
+              "description": "A list of connector ids to which the authorization can be assigned",
+              "type": "array",
+              "items": {
+                "minimum": 1,
+                "type": "integer"
+              }
+            },
+            "prevalidated": {
+              "description": "Indicates that the id token is already validated by the provider",
+              "type": "boolean"
+            },
+            "certificate": {
+              "description": "The X.509 certificated presented by EV and encoded in PEM format",
+              "type": "string",
+              "maxLength": 5500
+            },
+            "iso15118CertificateHashData": {
+              "description": "Contains the information needed to verify the EV Contract Certificate via OCSP",
+              "type": "array",
+              "items": {
+                "description": "An array of contract certificate infos",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "hashAlgorithm",
+                  "issuerNameHash",
+                  "issuerKeyHash",
+                  "serialNumber",
+                  "responderURL"
+                ],
+                "properties": {
+                  "hashAlgorithm": {
+                    "description": "Used algorithms for the hashes provided",
+                    "type": "string",
+                    "enum": [
+                      "SHA256",
+                      "SHA384",
+                      "SHA512"
+                    ]
+                  },
+                  "issuerNameHash": {
+                    "description": "Hashed value of the Issuer Distinguished Name",
+                    "type": "string",
+                    "maxLength": 128
+                  },
+                  "issuerKeyHash": {
+                    "description": "Hashed value of the issuers public key",
+                    "type": "string",
+                    "maxLength": 128
+                  },
+                  "serialNumber": {
+                    "description": "The serial number of the certificate",
+                    "type": "string",
+                    "maxLength": 40
+                  },
+                  "responderURL": {
+                    "description": "This contains the responder URL",
+                    "type": "string",
+                    "maxLength": 512
+                  }
+                }
+              },
+              "minItems": 1,
+              "maxItems": 4
+            }
+          }
+        },
+        "status": {
+          "description": "Ongoing token validation status",
+          "type": "string",
+          "enum": [
+            "Processing",
+            "Accepted",
+            "Rejected",
+            "TimedOut",
+            "UsedToStart",
+            "UsedToStop",
+            "Withdrawn"
+          ]
+        },
+        "messages": {
+          "type": "array",
+          "items": {
+            "description": "Contains message details",
+            "required": [
+              "content"
+            ],
+            "type": "object",
+            "properties": {
+              "format": {
+                "description": "Format of the message to be displayed",
+                "type": "string",
+                "enum": [
+                  "ASCII",
+                  "HTML",
+                  "URI",
+                  "UTF8",
+                  "QRCODE"
+                ]
+              },
+              "language": {
+                "type": "string"
+              },
+              "content": {
+                "type": "string"
+              }
+            }
+          }
+        }
+      }
+    },
+    "ValidationResult": {
+      "description": "Result object containing authorization status enum value and an optional parentIdTag",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "authorization_status",
+        "tariff_messages"
+      ],
+      "properties": {
+        "authorization_status": {
+          "description": "Authorization Status enum",
+          "type": "string",
+          "enum": [
+            "Accepted",
+            "Blocked",
+            "ConcurrentTx",
+            "Expired",
+            "Invalid",
+            "NoCredit",
+            "NotAllowedTypeEVSE",
+            "NotAtThisLocation",
+            "NotAtThisTime",
+            "Unknown",
+            "PinRequired",
+            "Timeout"
+          ]
+        },
+        "certificate_status": {
+          "description": "Certificate status information",
+          "type": "string",
+          "enum": [
+            "Accepted",
+            "SignatureError",
+            "CertificateExpired",
+            "CertificateRevoked",
+            "NoCertificateAvailable",
+            "CertChainError",
+            "ContractCancelled"
+          ]
+        },
+        "tariff_messages": {
+          "description": "Messages that can contain session price information to show the user. The array can contain multiple messages in different languages. The first message in this array shall be used to start the transaction at the powermeter (for OCMF).  Empty if no messages are available.",
+          "type": "array",
+          "items": {
+            "description": "Message with pricing information in a specific language",
+            "required": [
+              "content"
+            ],
+            "type": "object",
+            "properties": {
+              "format": {
+                "description": "Format of the message to be displayed",
+                "type": "string",
+                "enum": [
+                  "ASCII",
+                  "HTML",
+                  "URI",
+                  "UTF8",
+                  "QRCODE"
+                ]
+              },
+              "language": {
+                "type": "string"
+              },
+              "content": {
+                "type": "string"
+              }
+            }
+          }
+        },
+        "expiry_time": {
+          "description": "Absolute UTC time point when reservation expires in RFC3339 format",
+          "type": "string",
+          "format": "date-time"
+        },
+        "parent_id_token": {
+          "description": "Parent Id Tag of the validated token",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "value",
+            "type"
+          ],
+          "properties": {
+            "value": {
+              "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+              "type": "string",
+              "minLength": 0,
+              "maxLength": 36
+            },
+            "type": {
+              "description": "Type of the token",
+              "type": "string",
+              "enum": [
+                "Central",
+                "eMAID",
+                "MacAddress",
+                "ISO14443",
+                "ISO15693",
+                "KeyCode",
+                "Local",
+                "NoAuthorization"
+              ]
+            },
+            "additional_info": {
+              "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+              "type": "array",
+              "items": {
+                "description": "Type for a custom id token with a free-form type",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Custom type of the token",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 50
+                  }
+                }
+              }
+            }
+          }
+        },
+        "evse_ids": {
+          "description": "Only used when the id token is valid for one or more specific evses, not for the whole charging station. Indicates for which evse ids the provided token is valid",
+          "type": "array",
+          "items": {
+            "minimum": 1,
+            "type": "integer"
+          }
+        },
+        "reservation_id": {
+          "description": "The reservation id that is used with this validated token.",
+          "type": "integer"
+        },
+        "allowed_energy_transfer_modes": {
+          "description": "This is only used when we want to specify which energy transfer modes are allowed for the respective authorization request.",
+          "type": "array",
+          "items": {
+            "description": "Possible energy transfer modes. The modes AC_single_phase_core to DC_unique apply to DIN70121 and ISO15118-2. The other modes DC to WPT apply to ISO15118-20.",
+            "type": "string",
+            "enum": [
+              "AC_single_phase_core",
+              "AC_two_phase",
+              "AC_three_phase_core",
+              "DC_core",
+              "DC_extended",
+              "DC_combo_core",
+              "DC_unique",
+              "DC",
+              "AC_BPT",
+              "AC_BPT_DER",
+              "AC_DER",
+              "DC_BPT",
+              "DC_ACDP",
+              "DC_ACDP_BPT",
+              "WPT",
+              "MCS",
+              "MCS_BPT"
+            ]
+          },
+          "minItems": 1
+        }
+      }
+    },
+    "SelectionAlgorithm": {
+      "description": "The selection algorithm defines the logic to select one connector for an incoming token.\nSelectionAlgorithm enum:\n  UserInput: This algorithm waits for a user to input for which connector the authorization is provided\n  PlugEvents: This algorithms derives the selected connector based on the order of plug in events of EVs\n  FindFirst: This algorithm chooses the first referenced EVSE that is available",
+      "type": "string",
+      "enum": [
+        "UserInput",
+        "PlugEvents",
+        "FindFirst"
+      ]
+    },
+    "AuthorizationType": {
+      "description": "Type of authorization of the provided token. The value of AuthorizationType can influence the authorization process",
+      "type": "string",
+      "enum": [
+        "OCPP",
+        "RFID",
+        "Autocharge",
+        "PlugAndCharge",
+        "BankCard"
+      ]
+    },
+    "IdTokenType": {
+      "description": "IdTokenType of the provided token. Required by OCPP2.0.1 to distinguish between different types of tokens.",
+      "type": "string",
+      "enum": [
+        "Central",
+        "eMAID",
+        "MacAddress",
+        "ISO14443",
+        "ISO15693",
+        "KeyCode",
+        "Local",
+        "NoAuthorization"
+      ]
+    },
+    "WithdrawAuthorizationRequest": {
+      "description": "Request to withdraw granted authorization. If only the evse_id is given, the granted authorization for this EVSE will be withdrawn. If only the id_token is given, the granted authorization for every EVSE where this id_token is placed will be\n  withdrawn\nIf both parameters are given, the granted authorization for the given EVSE will be withdrawn, if the placed\n  id_token matches the given id_token\nIf no parameter is given, all granted authorizations for all EVSEs will be removed",
+      "type": "object",
+      "properties": {
+        "evse_id": {
+          "description": "The evse id to withdraw authorization for.",
+          "type": "integer"
+        },
+        "id_token": {
+          "description": "The id token to withdraw authorization for.",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "value",
+            "type"
+          ],
+          "properties": {
+            "value": {
+              "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+              "type": "string",
+              "minLength": 0,
+              "maxLength": 36
+            },
+            "type": {
+              "description": "Type of the token",
+              "type": "string",
+              "enum": [
+                "Central",
+                "eMAID",
+                "MacAddress",
+                "ISO14443",
+                "ISO15693",
+                "KeyCode",
+                "Local",
+                "NoAuthorization"
+              ]
+            },
+            "additional_info": {
+              "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+              "type": "array",
+              "items": {
+                "description": "Type for a custom id token with a free-form type",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "value",
+                  "type"
+                ],
+                "properties": {
+                  "value": {
+                    "description": "Arbitrary value of the IdToken",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 36
+                  },
+                  "type": {
+                    "description": "Custom type of the token",
+                    "type": "string",
+                    "minLength": 0,
+                    "maxLength": 50
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "WithdrawAuthorizationResult": {
+      "description": "The result of a WithdrawAuthorizationRequest: Accepted in case requested authorization was removed AuthorizationNotFound in case no match for request was found EvseNotFound in case no match for evse_id was found Rejected in case module could not process the request for other reasons",
+      "type": "string",
+      "enum": [
+        "Accepted",
+        "AuthorizationNotFound",
+        "EvseNotFound",
+        "Rejected"
+      ]
+    },
+    "ValidationResultUpdate": {
+      "description": "Result object containing an updated validation result for a given token. This is needed since certain information can be updated at a later time.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "validation_result",
+        "connector_id"
+      ],
+      "properties": {
+        "validation_result": {
+          "description": "Result object containing authorization status enum value and an optional parentIdTag",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "authorization_status",
+            "tariff_messages"
+          ],
+          "properties": {
+            "authorization_status": {
+              "description": "Authorization Status enum",
+              "type": "string",
+              "enum": [
+                "Accepted",
+                "Blocked",
+                "ConcurrentTx",
+                "Expired",
+                "Invalid",
+                "NoCredit",
+                "NotAllowedTypeEVSE",
+                "NotAtThisLocation",
+                "NotAtThisTime",
+                "Unknown",
+                "PinRequired",
+                "Timeout"
+              ]
+            },
+            "certificate_status": {
+              "description": "Certificate status information",
+              "type": "string",
+              "enum": [
+                "Accepted",
+                "SignatureError",
+                "CertificateExpired",
+                "CertificateRevoked",
+                "NoCertificateAvailable",
+                "CertChainError",
+                "ContractCancelled"
+              ]
+            },
+            "tariff_messages": {
+              "description": "Messages that can contain session price information to show the user. The array can contain multiple messages in different languages. The first message in this array shall be used to start the transaction at the powermeter (for OCMF).  Empty if no messages are available.",
+              "type": "array",
+              "items": {
+                "description": "Message with pricing information in a specific language",
+                "required": [
+                  "content"
+                ],
+                "type": "object",
+                "properties": {
+                  "format": {
+                    "description": "Format of the message to be displayed",
+                    "type": "string",
+                    "enum": [
+                      "ASCII",
+                      "HTML",
+                      "URI",
+                      "UTF8",
+                      "QRCODE"
+                    ]
+                  },
+                  "language": {
+                    "type": "string"
+                  },
+                  "content": {
+                    "type": "string"
+                  }
+                }
+              }
+            },
+            "expiry_time": {
+              "description": "Absolute UTC time point when reservation expires in RFC3339 format",
+              "type": "string",
+              "format": "date-time"
+            },
+            "parent_id_token": {
+              "description": "Parent Id Tag of the validated token",
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "value",
+                "type"
+              ],
+              "properties": {
+                "value": {
+                  "description": "Arbitrary value of the IdToken: This has to be printable case insensitive ascii",
+                  "type": "string",
+                  "minLength": 0,
+                  "maxLength": 36
+                },
+                "type": {
+                  "description": "Type of the token",
+                  "type": "string",
+                  "enum": [
+                    "Central",
+                    "eMAID",
+                    "MacAddress",
+                    "ISO14443",
+                    "ISO15693",
+                    "KeyCode",
+                    "Local",
+                    "NoAuthorization"
+                  ]
+                },
+                "additional_info": {
+                  "description": "A list of additional custom id tokens than can be used for providing additional information for validation",
+                  "type": "array",
+                  "items": {
+                    "description": "Type for a custom id token with a free-form type",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": [
+                      "value",
+                      "type"
+                    ],
+                    "properties": {
+                      "value": {
+                        "description": "Arbitrary value of the IdToken",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 36
+                      },
+                      "type": {
+                        "description": "Custom type of the token",
+                        "type": "string",
+                        "minLength": 0,
+                        "maxLength": 50
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "evse_ids": {
+              "description": "Only used when the id token is valid for one or more specific evses, not for the whole charging station. Indicates for which evse ids the provided token is valid",
+              "type": "array",
+              "items": {
+                "minimum": 1,
+                "type": "integer"
+              }
+            },
+            "reservation_id": {
+              "description": "The reservation id that is used with this validated token.",
+              "type": "integer"
+            },
+            "allowed_energy_transfer_modes": {
+              "description": "This is only used when we want to specify which energy transfer modes are allowed for the respective authorization request.",
+              "type": "array",
+              "items": {
+                "description": "Possible energy transfer modes. The modes AC_single_phase_core to DC_unique apply to DIN70121 and ISO15118-2. The other modes DC to WPT apply to ISO15118-20.",
+                "type": "string",
+                "enum": [
+                  "AC_single_phase_core",
+                  "AC_two_phase",
+                  "AC_three_phase_core",
+                  "DC_core",
+                  "DC_extended",
+                  "DC_combo_core",
+                  "DC_unique",
+                  "DC",
+                  "AC_BPT",
+                  "AC_BPT_DER",
+                  "AC_DER",
+                  "DC_BPT",
+                  "DC_ACDP",
+                  "DC_ACDP_BPT",
+                  "WPT",
+                  "MCS",
+                  "MCS_BPT"
+                ]
+              },
+              "minItems": 1
+            }
+          }
+        },
+        "connector_id": {
+          "description": "Id of the connector on which the id token information has been updated.",
+          "type": "integer"
+        }
+      }
+    }
+  },
   "evse_manager": {
     "SessionEvent": {
       "description": "An event of a charging session on the EVSE manager's connector",
@@ -715,8 +2984,8 @@ export const types: Record<string, Record<string, JsonSchema>> = {
         }
       }
     },
-    "ProvidedIdToken": {
-      "description": "A token as it was presented and authorised",
+    "SessionIdTag": {
+      "description": "A token as it was presented and authorised (EVerest's ProvidedIdToken, open, so that every release's fields pass)",
       "type": "object",
       "required": [
         "id_token"
@@ -758,8 +3027,8 @@ export const types: Record<string, Record<string, JsonSchema>> = {
         }
       }
     },
-    "IdToken": {
-      "description": "A token value and its type",
+    "SessionToken": {
+      "description": "A token value and its type (EVerest's IdToken, open)",
       "type": "object",
       "required": [
         "value"
@@ -936,6 +3205,74 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           },
           "minItems": 1,
           "maxItems": 128
+        }
+      }
+    }
+  },
+  "iso15118": {
+    "EnergyTransferMode": {
+      "description": "Possible energy transfer modes. The modes AC_single_phase_core to DC_unique apply to DIN70121 and ISO15118-2. The other modes DC to WPT apply to ISO15118-20.",
+      "type": "string",
+      "enum": [
+        "AC_single_phase_core",
+        "AC_two_phase",
+        "AC_three_phase_core",
+        "DC_core",
+        "DC_extended",
+        "DC_combo_core",
+        "DC_unique",
+        "DC",
+        "AC_BPT",
+        "AC_BPT_DER",
+        "AC_DER",
+        "DC_BPT",
+        "DC_ACDP",
+        "DC_ACDP_BPT",
+        "WPT",
+        "MCS",
+        "MCS_BPT"
+      ]
+    },
+    "CertificateHashDataInfo": {
+      "description": "Contains the certificate information",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "hashAlgorithm",
+        "issuerNameHash",
+        "issuerKeyHash",
+        "serialNumber",
+        "responderURL"
+      ],
+      "properties": {
+        "hashAlgorithm": {
+          "description": "Used algorithms for the hashes provided",
+          "type": "string",
+          "enum": [
+            "SHA256",
+            "SHA384",
+            "SHA512"
+          ]
+        },
+        "issuerNameHash": {
+          "description": "Hashed value of the Issuer Distinguished Name",
+          "type": "string",
+          "maxLength": 128
+        },
+        "issuerKeyHash": {
+          "description": "Hashed value of the issuers public key",
+          "type": "string",
+          "maxLength": 128
+        },
+        "serialNumber": {
+          "description": "The serial number of the certificate",
+          "type": "string",
+          "maxLength": 40
+        },
+        "responderURL": {
+          "description": "This contains the responder URL",
+          "type": "string",
+          "maxLength": 512
         }
       }
     }
@@ -1140,6 +3477,45 @@ export const types: Record<string, Record<string, JsonSchema>> = {
           "type": "integer"
         }
       }
+    }
+  },
+  "text_message": {
+    "MessageContent": {
+      "description": "Contains message details",
+      "required": [
+        "content"
+      ],
+      "type": "object",
+      "properties": {
+        "format": {
+          "description": "Format of the message to be displayed",
+          "type": "string",
+          "enum": [
+            "ASCII",
+            "HTML",
+            "URI",
+            "UTF8",
+            "QRCODE"
+          ]
+        },
+        "language": {
+          "type": "string"
+        },
+        "content": {
+          "type": "string"
+        }
+      }
+    },
+    "MessageFormat": {
+      "description": "Format of the message to be displayed",
+      "type": "string",
+      "enum": [
+        "ASCII",
+        "HTML",
+        "URI",
+        "UTF8",
+        "QRCODE"
+      ]
     }
   }
 };

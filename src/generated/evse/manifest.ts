@@ -6,11 +6,14 @@ export const implOfCmd: Readonly<Record<string, string>> = {
   "cancel_reservation": "main",
   "exists_reservation": "main",
   "check_start": "status",
-  "list_reservations": "status"
+  "list_reservations": "status",
+  "validate_token": "token_validator"
 };
 
 /** The implementation id (manifest provides) each provided var is published under. */
 export const implOfVar: Readonly<Record<string, string>> = {
   "reservation_update": "main",
-  "reservation_end": "status"
+  "reservation_end": "status",
+  "provided_token": "token_provider",
+  "validate_result_update": "token_validator"
 };

@@ -99,7 +99,8 @@ describe('the reservation book keeps EVerest\'s guarantee through any history', 
           }
           const now = stationOf(book);
           const types = stationWideTypes(book);
-          const walkIns = now.map((evse, i) => !evse.reserved && referenceKeeps(withEvseTaken(now, i, true), types));
+          // Where a driver is already authorised or charging nothing new starts and Auth's stop paths need the EVSE: never refused.
+          const walkIns = now.map((evse, i) => book.station.isAuthorized(i + 1) || (!evse.reserved && referenceKeeps(withEvseTaken(now, i, true), types)));
           expect(now.map((_, i) => book.checkStart(i + 1, 'walk-in', undefined).allowed)).toEqual(walkIns);
           expect(book.shownReserved()).toEqual([...referenceShownReserved(now, types)].sort((a, b) => a - b).map((i) => i + 1));
         }

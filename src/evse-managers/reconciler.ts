@@ -106,6 +106,11 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     this.sync();
   }
 
+  /** The EVSE manager dropped its reservation by itself (watcher.ts says when): it shows nothing, and is not told to cancel it. */
+  clearedSilently(position: number): void {
+    this.told[position] = FREE;
+  }
+
   private desired(position: number, shownReserved: ReadonlySet<number>): Shown {
     const holder = this.deps.book.holderAt(position);
     if (holder) return { kind: 'reserved', reservationId: holder.reservationId };

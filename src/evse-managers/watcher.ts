@@ -37,6 +37,9 @@ export function evseChangeOf(event: SessionEvent, perConnector: boolean): EvseCh
       return started?.reason === 'Authorized' ? { kind: 'SessionStarted', claim: claimOf(started) } : { kind: 'SessionStarted' };
     }
     case 'SessionFinished':
+    case 'Authorized':
+    case 'Deauthorized':
+    case 'TransactionFinished':
       return { kind: event.event };
     case 'TransactionStarted':
       return event.transaction_started
@@ -59,6 +62,11 @@ export interface EvseWatcherDeps {
   onChange: (position: number, change: EvseChange) => void;
   /** The EVSE manager ended the reservation it showed (session event ReservationEnd). */
   onReservationEnd?: (position: number) => void;
+  /**
+   * The EVSE manager dropped whatever reservation it showed without a ReservationEnd: EVerest's
+   * EvseManager does when a session starts with reason Authorized and when a transaction starts.
+   */
+  onClearedSilently?: (position: number) => void;
   log: Logger;
 }
 
@@ -92,6 +100,7 @@ export async function watchEvseManagers(deps: EvseWatcherDeps): Promise<void> {
           return;
         }
         log.info({ ...context, event: event.event, ...('connectorId' in change ? { connector_id: change.connectorId } : {}) }, 'EVSE changed');
+        if (change.kind === 'TransactionStarted' || (change.kind === 'SessionStarted' && event.session_started?.reason === 'Authorized')) deps.onClearedSilently?.(position);
         deps.onChange(position, change);
       };
       const onInoperative = (payload: Buffer): void => {

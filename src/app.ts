@@ -7,21 +7,19 @@ import { ReservationBook } from './domain/reservation-book';
 import type { DomainEvent } from './domain/types';
 import { CmdError } from './everest/errors';
 import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
-import { createConnectorNotifier } from './evse-managers/connector-notifier';
-import { EvseLayoutQuery } from './evse-managers/layouts';
-import { EvseReconciler } from './evse-managers/reconciler';
-import { watchEvseManagers } from './evse-managers/watcher';
+import { requireEvseManagers } from './evse-managers/part';
 import { interfaceValidators as evseInterfaceValidators } from './generated/evse/validators';
-import { interfaceValidators, typeValidators } from './generated/validators';
+import { interfaceValidators } from './generated/validators';
 import type { Logger } from './log';
 import { SystemReadiness } from './manager/readiness';
 import { CommandCaller } from './mqtt/caller';
 import { MqttConnection } from './mqtt/connection';
 import { type CommandHandler, CommandProvider } from './mqtt/provider';
 import { VarOutbox } from './module/outbox';
-import type { CallCmd } from './module/ports';
+import type { ChangeListener, Implementation, ModulePart, RequiredLinks } from './module/part';
+import type { CallCmd, EvsePlacement, Publish } from './module/ports';
 import { EventPublisher } from './module/publish';
-import { toWire } from './module/reservation-wire';
+import { toWire, type WireInterface } from './module/reservation-wire';
 import { restoreState } from './module/restore';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
 import { processDiagnostics, SnapshotPublisher } from './module/snapshot';
@@ -46,9 +44,121 @@ export interface ReservationModule {
   stop(): Promise<void>;
 }
 
-export function createReservationModule({ config, log, clock = systemClock, sendModuleReady = true }: ModuleDeps): ReservationModule {
+export function createReservationModule(deps: ModuleDeps): ReservationModule {
+  const core = holdReservations(deps);
+  const evseManagers = requireEvseManagers({
+    ...core,
+    prefix: core.config.prefix,
+    evseManagers: core.config.evseManagers,
+    call: core.link.call,
+    connected: () => core.link.connected,
+    log: core.log.child({ component: 'evse' }),
+  });
+  // A new part (what it provides, what it requires) is one more entry here.
+  return runModule(core, [evseManagers, provideReservations(core, evseManagers.placement)]);
+}
+
+/** The broker as everything built before start() reaches it: through the connection and caller that start() opens. */
+class BrokerLink {
+  private connection: MqttConnection | undefined;
+  private caller: CommandCaller | undefined;
+  private providers: CommandProvider[] = [];
+
+  readonly publish: Publish = (topic, payload, qos, retain = false) =>
+    this.connection ? this.connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
+
+  readonly call: CallCmd = (moduleId, implId, cmd, args) =>
+    this.caller ? this.caller.call(moduleId, implId, cmd, args) : Promise.resolve({ ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') });
+
+  get connected(): boolean {
+    return this.connection?.connected === true;
+  }
+
+  fits(topic: string, payload: string): boolean {
+    return this.connection?.fits(topic, payload) ?? true;
+  }
+
+  get commandsInFlight(): number {
+    return this.providers.reduce((sum, provider) => sum + provider.commandsInFlight, 0);
+  }
+
+  get pendingCalls(): number {
+    return this.caller?.pendingCount ?? 0;
+  }
+
+  /** Connects, and gets ready to call other modules. */
+  async open({ prefix, moduleId, ...config }: ModuleConfig, log: Logger): Promise<{ connection: MqttConnection; links: RequiredLinks }> {
+    const connection = await MqttConnection.open(
+      {
+        ...config.mqtt,
+        clientId: clientId(prefix, moduleId),
+        statusTopic: statusTopic(prefix, moduleId),
+        connectTimeoutMs: config.connectTimeoutMs,
+        maxPacketBytes: config.values.max_message_bytes,
+      },
+      log.child({ component: 'mqtt' }),
+    );
+    this.connection = connection;
+    const caller = new CommandCaller(connection, { prefix, origin: moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms }, log.child({ component: 'caller' }));
+    this.caller = caller;
+    const links: RequiredLinks = {
+      subscribe: (topic, qos, handler) => connection.subscribe(topic, qos, handler),
+      prepareCall: (...target) => caller.prepare(...target),
+    };
+    return { connection, links };
+  }
+
+  /** Takes the commands of every implementation. */
+  async provide(connection: MqttConnection, implementations: readonly Implementation[], { prefix, moduleId }: ModuleConfig, log: Logger): Promise<void> {
+    this.providers = implementations.map(
+      ({ implId, iface, handlers }) =>
+        new CommandProvider(
+          connection,
+          new InterfaceValidator(iface),
+          handlers as Record<string, CommandHandler>,
+          { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES },
+          log.child({ component: 'provider', impl_id: implId }),
+        ),
+    );
+    await Promise.all(this.providers.map((provider) => provider.start()));
+  }
+
+  /** Stops taking commands (late ones answer Shutdown) and waits a while for those in hand. */
+  async stopProviding(): Promise<void> {
+    await Promise.all(this.providers.map((provider) => provider.stop(SHUTDOWN_GRACE_MS)));
+  }
+
+  async close(): Promise<void> {
+    this.caller?.stop();
+    await this.connection?.close();
+  }
+}
+
+/** What every part shares: the reservations, their events, their expiry, their snapshot and their file. */
+interface ReservationCore {
+  config: ModuleConfig;
+  log: Logger;
+  clock: Clock;
+  wire: WireInterface;
+  book: ReservationBook;
+  readiness: SystemReadiness;
+  link: BrokerLink;
+  outbox: VarOutbox;
+  persister: Persister;
+  scheduler: ExpiryScheduler;
+  snapshot: SnapshotPublisher;
+  /** Publishes the events of one change, tells every listener, rearms the expiry timer and saves. */
+  afterChange(events: DomainEvent[]): Promise<void>;
+  /** A part hears the events of every change after they are published. */
+  listen(listener: Partial<ChangeListener>): void;
+  /** Holds the persisted reservations again and saves them at once (a file that cannot be written stops start-up). */
+  restore(): void;
+}
+
+function holdReservations({ config, log, clock = systemClock, sendModuleReady = true }: ModuleDeps): ReservationCore {
   const { prefix, moduleId } = config;
   const wire = config.values.reservation_interface;
+  const link = new BrokerLink();
   const readiness = new SystemReadiness({ prefix, moduleId, underManager: config.underManager, sendModuleReady }, log.child({ component: 'manager' }));
   const book = new ReservationBook({
     evseCount: config.evseCount,
@@ -56,166 +166,120 @@ export function createReservationModule({ config, log, clock = systemClock, send
     stationWideSupported: config.values.reserve_connector_zero_supported,
     ...(config.evseLayouts ? { layouts: config.evseLayouts } : {}),
   });
-  const evseValidator = new InterfaceValidator(interfaceValidators.evse_manager);
   const persistenceFile = config.values.persistence_file === '' ? undefined : config.values.persistence_file;
-  let connection: MqttConnection | undefined;
-  let providers: CommandProvider[] = [];
-  let caller: CommandCaller | undefined;
-  let stopping: Promise<void> | undefined;
-
-  const publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain = false): Promise<boolean> =>
-    connection ? connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
   // In acceptance order, which a restart restores: the newest station-wide reservations give way first.
-  const saveState = (): void => {
+  const saveState = (file: string): void => {
     const undelivered = outbox.entries();
     const updates = undelivered.flatMap((v) => (v.name === 'reservation_update' ? [v.data] : []));
-    writeStateAtomically(persistenceFile as string, {
+    writeStateAtomically(file, {
       version: STATE_VERSION,
       reservations: book.oldest(book.size).map((r) => toWire(r, wire)),
       undelivered_ends: undelivered.flatMap((v) => (v.name === 'reservation_end' ? [v.data] : [])),
       ...(updates.length > 0 ? { undelivered_updates: updates } : {}),
     });
   };
-  const persister = new Persister(persistenceFile ? saveState : undefined, log.child({ component: 'persistence' }));
+  const persister = new Persister(persistenceFile ? () => saveState(persistenceFile) : undefined, log.child({ component: 'persistence' }));
   const outbox = new VarOutbox(
-    publish,
+    link.publish,
     {
       reservation_end: varTopic(prefix, moduleId, STATUS_IMPL_ID, 'reservation_end'),
       reservation_update: varTopic(prefix, moduleId, MAIN_IMPL_ID, 'reservation_update'),
     },
     () => persister.flush(),
     // Under the manager no var goes out before GlobalReady (spec/everest-manager.md §3).
-    () => connection?.connected === true && readiness.isReady,
+    () => link.connected && readiness.isReady,
     log.child({ component: 'events' }),
   );
   readiness.onReady(() => outbox.deliverAll());
-  const evseLog = log.child({ component: 'evse' });
-  const callEvse: CallCmd = (evseModuleId, implId, cmd, args) =>
-    caller ? caller.call(evseModuleId, implId, cmd, args) : Promise.resolve({ ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') });
-  // The EVSE managers' side differs by interface: told as today in the one, reconciled (and asked get_evse) in the other.
-  const reconciler =
-    wire === 'evse'
-      ? new EvseReconciler({
-          evseManagers: config.evseManagers,
-          book,
-          call: callEvse,
-          validator: evseValidator,
-          isReady: () => readiness.isReady && connection?.connected === true,
-          onEvents: (events) => void afterChange(events),
-          log: evseLog,
-        })
-      : undefined;
-  const layoutQuery =
-    wire === 'evse' && config.evseManagers.length > 0
-      ? new EvseLayoutQuery({
-          evseManagers: config.evseManagers,
-          call: callEvse,
-          validator: evseValidator,
-          apply: (position, layout) => void afterChange(book.describeEvse(position, layout)),
-          log: evseLog,
-        })
-      : undefined;
-  const evseSide =
-    reconciler ?? // Calls that fall due before GlobalReady wait for it, in order.
-    createConnectorNotifier(config.evseManagers, (...call) => readiness.whenReady().then(() => callEvse(...call)), evseValidator, evseLog);
-  const publisher = new EventPublisher(outbox, wire, log.child({ component: 'events' }), evseSide);
-  const systemReady = (): void => {
-    layoutQuery?.start();
-    reconciler?.announceAll();
-  };
-  readiness.onReady(systemReady);
-  const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, wire, () => clock.now(), () =>
-    processDiagnostics({
-      commands_in_flight: providers.reduce((sum, provider) => sum + provider.commandsInFlight, 0),
-      pending_evse_calls: caller?.pendingCount ?? 0,
-      undelivered_ends: outbox.size,
-    }),
-    (topic, payload) => connection?.fits(topic, payload) ?? true,
+  const publisher = new EventPublisher(outbox, wire, log.child({ component: 'events' }));
+  const snapshot = new SnapshotPublisher(link.publish, snapshotTopic(prefix, moduleId), book, wire, () => clock.now(), () =>
+    processDiagnostics({ commands_in_flight: link.commandsInFlight, pending_evse_calls: link.pendingCalls, undelivered_ends: outbox.size }),
+    (topic, payload) => link.fits(topic, payload),
   );
+  const listeners: Array<Partial<ChangeListener>> = [];
   const afterChange = (events: DomainEvent[]): Promise<void> => {
     publisher.handle(events);
+    for (const listener of listeners) listener.handled?.(events);
     scheduler.rearm();
     snapshot.changed();
     return persister.flush();
   };
   const scheduler = new ExpiryScheduler(clock, () => book.nextExpiryMs(), (nowMs) => void afterChange(book.expireDue(nowMs)));
+  return {
+    config,
+    log,
+    clock,
+    wire,
+    book,
+    readiness,
+    link,
+    outbox,
+    persister,
+    scheduler,
+    snapshot,
+    afterChange,
+    listen: (listener) => listeners.push(listener),
+    restore() {
+      if (!persistenceFile) return;
+      void afterChange(restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' })));
+      saveState(persistenceFile);
+    },
+  };
+}
+
+/** The reservation implementation in the configured interface, and reservation_status. */
+function provideReservations({ book, clock, wire, afterChange, log }: ReservationCore, placement: EvsePlacement | undefined): ModulePart {
   const commandLog = log.child({ component: 'commands' });
-  const commandTables = [
-    reconciler
-      ? { implId: MAIN_IMPL_ID, iface: evseInterfaceValidators.reservation, handlers: createEvseCommands(book, clock, afterChange, reconciler, commandLog) }
-      : { implId: MAIN_IMPL_ID, iface: interfaceValidators.reservation, handlers: createConnectorCommands(book, clock, afterChange, commandLog) },
-    { implId: STATUS_IMPL_ID, iface: interfaceValidators.reservation_status, handlers: createStatusCommands(book, wire) },
-  ];
+  return {
+    implementations: [
+      placement
+        ? { implId: MAIN_IMPL_ID, iface: evseInterfaceValidators.reservation, handlers: createEvseCommands(book, clock, afterChange, placement, commandLog) }
+        : { implId: MAIN_IMPL_ID, iface: interfaceValidators.reservation, handlers: createConnectorCommands(book, clock, afterChange, commandLog) },
+      { implId: STATUS_IMPL_ID, iface: interfaceValidators.reservation_status, handlers: createStatusCommands(book, wire) },
+    ],
+  };
+}
+
+/**
+ * Start-up and shutdown, the same for every part: connect, let each part reach what it requires,
+ * hold the persisted reservations again, provide every implementation, say ready.
+ */
+function runModule(core: ReservationCore, parts: readonly ModulePart[]): ReservationModule {
+  const { config, log, link, book, readiness, outbox, scheduler, snapshot } = core;
+  const { prefix, moduleId } = config;
+  let stopping: Promise<void> | undefined;
+  for (const part of parts) core.listen(part);
+  const systemReady = (): void => {
+    for (const part of parts) part.ready?.();
+  };
+  readiness.onReady(systemReady);
 
   return {
     async start() {
-      const open = await MqttConnection.open(
-        {
-          ...config.mqtt,
-          clientId: clientId(prefix, moduleId),
-          statusTopic: statusTopic(prefix, moduleId),
-          connectTimeoutMs: config.connectTimeoutMs,
-          maxPacketBytes: config.values.max_message_bytes,
-        },
-        log.child({ component: 'mqtt' }),
-      );
-      connection = open;
-      open.onConnected(() => outbox.reconnected());
+      const { connection, links } = await link.open(config, log);
+      connection.onConnected(() => outbox.reconnected());
       // A forward wall-clock jump shows at the next packet, so the expiry timer need not poll for it.
-      open.onPacketReceived(() => scheduler.checkClock());
-      const evseCaller = new CommandCaller(
-        open,
-        { prefix, origin: moduleId, timeoutMs: config.values.evse_manager_call_timeout_ms },
-        log.child({ component: 'caller' }),
-      );
-      caller = evseCaller;
-      const evseCmds = ['reserve', 'cancel_reservation', ...(wire === 'evse' ? ['get_evse'] : [])];
-      await Promise.all(config.evseManagers.flatMap((evse) => evseCmds.map((cmd) => evseCaller.prepare(evse.moduleId, evse.implId, cmd))));
-      await watchEvseManagers({
-        prefix,
-        evseManagers: config.evseManagers,
-        subscribe: (topic, qos, handler) => open.subscribe(topic, qos, handler),
-        validator: evseValidator,
-        validateRaisedError: typeValidators.evse_manager.RaisedError,
-        perConnector: wire === 'evse',
-        onChange: (position, change) => void afterChange(book.evseChanged(position, change)),
-        ...(reconciler ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position) } : {}),
-        log: evseLog,
-      });
-      if (persistenceFile) {
-        // Held again before the first command can arrive; a file that cannot be written stops start-up.
-        const events = restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' }));
-        void afterChange(events);
-        saveState();
-      }
-      providers = commandTables.map(
-        ({ implId, iface, handlers }) =>
-          new CommandProvider(
-            open,
-            new InterfaceValidator(iface),
-            handlers as unknown as Record<string, CommandHandler>,
-            { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES },
-            log.child({ component: 'provider', impl_id: implId }),
-          ),
-      );
-      await Promise.all(providers.map((provider) => provider.start()));
+      connection.onPacketReceived(() => scheduler.checkClock());
+      for (const part of parts) await part.connect?.(links);
+      // Held again before the first command can arrive.
+      core.restore();
+      await link.provide(connection, parts.flatMap((part) => part.implementations ?? []), config, log);
       await snapshot.publishNow();
-      await readiness.announce(open);
+      await readiness.announce(connection);
       // Under the manager, readiness says when (GlobalReady, or at once if it already runs).
       if (!config.underManager) systemReady();
-      const station = wire === 'connector' ? { connectors: book.station.evseCount } : { evses: book.station.evseCount };
-      log.info({ module_id: moduleId, prefix, interface: wire, ...station, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
+      const station = core.wire === 'connector' ? { connectors: book.station.evseCount } : { evses: book.station.evseCount };
+      log.info({ module_id: moduleId, prefix, interface: core.wire, ...station, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {
-        await Promise.all(providers.map((provider) => provider.stop(SHUTDOWN_GRACE_MS)));
+        await link.stopProviding();
         scheduler.stop();
-        layoutQuery?.stop();
+        for (const part of parts) part.stop?.();
         snapshot.stop();
         outbox.stop();
-        await persister.flush();
-        caller?.stop();
-        await connection?.close();
+        await core.persister.flush();
+        await link.close();
         log.info({ module_id: moduleId, reservations_held: book.size }, 'module stopped');
       })();
       return stopping;

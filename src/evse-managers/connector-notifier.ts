@@ -6,7 +6,7 @@ import type { EvseManagerConnection } from '../config/load';
 import type { DomainEvent } from '../domain/types';
 import type { Logger } from '../log';
 import type { CallCmd } from '../module/ports';
-import type { EvseSide } from '../module/publish';
+import type { ChangeListener } from '../module/part';
 import type { InterfaceValidator } from '../schema/validate';
 
 export function createConnectorNotifier(
@@ -14,7 +14,7 @@ export function createConnectorNotifier(
   call: CallCmd,
   validator: InterfaceValidator,
   log: Logger,
-): EvseSide {
+): ChangeListener {
   const tell = (connectorId: number, reservationId: number, cmd: 'reserve' | 'cancel_reservation', args: Record<string, unknown>): void => {
     const evse = evseManagers[connectorId - 1];
     if (!evse) return; // no EVSE manager connected: connectors are always available

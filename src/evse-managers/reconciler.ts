@@ -8,7 +8,7 @@ import type { ReservationBook } from '../domain/reservation-book';
 import type { DomainEvent } from '../domain/types';
 import type { Logger } from '../log';
 import type { CallCmd, EvsePlacement, PlacementAnswer } from '../module/ports';
-import type { EvseSide } from '../module/publish';
+import type { ChangeListener } from '../module/part';
 import type { InterfaceValidator } from '../schema/validate';
 
 /** What an EVSE manager was last told. */
@@ -31,7 +31,7 @@ export interface ReconcilerDeps {
   log: Logger;
 }
 
-export class EvseReconciler implements EvsePlacement, EvseSide {
+export class EvseReconciler implements EvsePlacement, ChangeListener {
   private readonly told: Shown[];
   private readonly queues: Array<Promise<unknown>>;
   private readonly syncQueued: boolean[];

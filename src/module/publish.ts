@@ -1,5 +1,6 @@
-// DomainEvents -> what the rest of the station hears: the reservation_end var (and, in the evse
-// interface, reservation_update), the EVSE managers (through their side), and the logs.
+// DomainEvents -> what the rest of the station hears on this module's vars: reservation_end (and,
+// in the evse interface, reservation_update), and the logs. The EVSE managers hear them through
+// their part of the module (src/evse-managers).
 import type { DomainEvent, EndReason } from '../domain/types';
 import type { ReservationUpdateStatus } from '../generated/evse/types';
 import type { ReservationEndReason } from '../generated/types';
@@ -10,17 +11,11 @@ import { placeOf, type WireInterface } from './reservation-wire';
 /** reservation_end keeps the seed's three reasons: a reservation the station could not honour is Cancelled there. */
 export const END_REASON: Readonly<Record<EndReason, ReservationEndReason>> = { Expired: 'Expired', Cancelled: 'Cancelled', Removed: 'Cancelled', Used: 'UsedToStartCharging' };
 
-/** Whoever tells the EVSE managers, after the events of one change. */
-export interface EvseSide {
-  handled(events: readonly DomainEvent[]): void;
-}
-
 export class EventPublisher {
   constructor(
     private readonly outbox: VarOutbox,
     private readonly wire: WireInterface,
     private readonly log: Logger,
-    private readonly evse?: EvseSide,
   ) {}
 
   handle(events: readonly DomainEvent[]): void {
@@ -42,7 +37,6 @@ export class EventPublisher {
       this.outbox.send({ name: 'reservation_end', data: { reservation_id: reservationId, reason } });
       this.update(reservationId, event.reason);
     }
-    this.evse?.handled(events);
   }
 
   /** reservation_update: the evse interface's var only. */

@@ -69,7 +69,9 @@ export function requireEvseManagers(deps: EvseManagersDeps): EvseManagersPart {
         validateRaisedError: typeValidators.evse_manager.RaisedError,
         perConnector: wire === 'evse',
         onChange: (position, change) => void afterChange(book.evseChanged(position, change)),
-        ...(reconciler ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position) } : {}),
+        ...(reconciler
+          ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position), onClearedSilently: (position: number) => reconciler.clearedSilently(position) }
+          : {}),
         log,
       });
     },

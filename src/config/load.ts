@@ -14,10 +14,13 @@ import type { CliOptions } from './cli';
 import type { EvseLayout } from '../domain/types';
 import { ConnectorTypeEnumValues } from '../generated/types';
 
-export interface EvseManagerConnection {
+/** One provider connected to a requirement of the module. */
+export interface Connection {
   moduleId: string;
   implId: string;
 }
+
+export type EvseManagerConnection = Connection;
 
 export interface MqttSettings {
   url: string;
@@ -50,6 +53,10 @@ export interface ModuleConfig {
   values: ModuleConfigValues;
   /** The EVSE at position N is evseManagers[N-1] (in the connector interface, connector N). */
   evseManagers: EvseManagerConnection[];
+  /** The token path: the providers whose tokens pass the gate, in config order (none: not in the token path). */
+  tokenProviders: Connection[];
+  /** The token path: the validators validate_token asks, in config order (Auth's order). */
+  tokenValidators: Connection[];
   /** EVSEs managed: one per EVSE manager, else one per layout of `evse_connector_types`, else the `connectors` parameter. */
   evseCount: number;
   /** Without EVSE managers, the EVSEs `evse_connector_types` describes (EVSE N at position N). */
@@ -129,7 +136,8 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
     problems.push(...managerEntry.problems.map((problem) => `${where}: ${problem}`));
   }
   const values = configValues(entry.config_module, where, problems) as unknown as ModuleConfigValues;
-  const evseManagers = evseConnections(entry.connections, where, problems);
+  const connected = requiredConnections(entry.connections, where, problems);
+  const evseManagers = connected.evse_manager;
   const evseLayouts = parseEvseConnectorTypes(values.evse_connector_types ?? '', (problem) => problems.push(inEntry(where, problem)));
   if (evseLayouts && evseManagers.length > 0) problems.push(inEntry(where, 'evse_connector_types describes EVSEs without EVSE managers; with evse_manager connections each get_evse tells'));
 
@@ -143,6 +151,8 @@ export function loadConfig(cli: CliOptions, env: Env, managerEntry?: ManagerEntr
     connectTimeoutMs: connectTimeoutS * 1000,
     values: Object.freeze(values),
     evseManagers,
+    tokenProviders: connected.token_providers,
+    tokenValidators: connected.token_validators,
     evseCount: evseManagers.length > 0 ? evseManagers.length : (evseLayouts?.length ?? values.connectors),
     ...(evseLayouts && evseManagers.length === 0 ? { evseLayouts } : {}),
     source,
@@ -247,32 +257,42 @@ function unknownParameter(name: string): string {
     : `unknown parameter ${name} (config_module takes ${known.join(', ')})`;
 }
 
-function evseConnections(connections: unknown, where: string | undefined, problems: string[]): EvseManagerConnection[] {
-  if (connections === undefined || connections === null) return [];
+type Requirement = keyof typeof manifest.requires;
+
+/** Each requirement's connections in config order (an empty list where none is given), each checked against the manifest. */
+function requiredConnections(connections: unknown, where: string | undefined, problems: string[]): Record<Requirement, Connection[]> {
+  const requirements = Object.keys(manifest.requires) as Requirement[];
+  const result = Object.fromEntries(requirements.map((requirement) => [requirement, [] as Connection[]])) as Record<Requirement, Connection[]>;
+  if (connections === undefined || connections === null) return result;
   if (!isObject(connections)) {
     problems.push(inEntry(where, 'connections must be a mapping'));
-    return [];
+    return result;
   }
   for (const requirement of Object.keys(connections)) {
     if (!(requirement in manifest.requires)) problems.push(inEntry(where, `connections.${requirement}: the manifest requires no ${requirement}`));
   }
-  const list = connections.evse_manager ?? [];
+  for (const requirement of requirements) result[requirement] = connectionList(connections, requirement, where, problems);
+  return result;
+}
+
+function connectionList(connections: Record<string, unknown>, requirement: Requirement, where: string | undefined, problems: string[]): Connection[] {
+  const list = connections[requirement] ?? [];
   if (!Array.isArray(list)) {
-    problems.push(inEntry(where, 'connections.evse_manager must be a list'));
+    problems.push(inEntry(where, `connections.${requirement} must be a list`));
     return [];
   }
-  const { min_connections: min, max_connections: max } = manifest.requires.evse_manager;
-  if (list.length < min || list.length > max) problems.push(inEntry(where, `connections.evse_manager has ${list.length} entries; the manifest allows ${min} to ${max}`));
+  const { min_connections: min, max_connections: max } = manifest.requires[requirement];
+  if (list.length < min || list.length > max) problems.push(inEntry(where, `connections.${requirement} has ${list.length} entries; the manifest allows ${min} to ${max}`));
   const seen = new Set<string>();
-  return list.flatMap((item: unknown, index): EvseManagerConnection[] => {
+  return list.flatMap((item: unknown, index): Connection[] => {
     const moduleId = isObject(item) ? item.module_id : undefined;
     const implId = isObject(item) ? item.implementation_id : undefined;
     if (!isPlainTopicLevel(moduleId) || !isPlainTopicLevel(implId)) {
-      problems.push(inEntry(where, `connections.evse_manager[${index}] needs module_id and implementation_id, each a plain topic level`));
+      problems.push(inEntry(where, `connections.${requirement}[${index}] needs module_id and implementation_id, each a plain topic level`));
       return [];
     }
-    // One EVSE manager per connector: two connectors cannot share one manager's events.
-    if (seen.has(`${moduleId}/${implId}`)) problems.push(inEntry(where, `connections.evse_manager[${index}] repeats ${moduleId}/${implId}`));
+    // One EVSE manager per EVSE, one subscription per provider: the same one twice would count its events twice.
+    if (seen.has(`${moduleId}/${implId}`)) problems.push(inEntry(where, `connections.${requirement}[${index}] repeats ${moduleId}/${implId}`));
     seen.add(`${moduleId}/${implId}`);
     return [{ moduleId, implId }];
   });

@@ -151,11 +151,10 @@ export class ReservationBook {
     if (position === undefined) return 'NotReserved';
     const holder = this.station.holder(position);
     if (holder) return statusFor([holder], idToken, parentIdToken);
-    const relevant = this.stationWide.thatCouldUse(position);
-    if (relevant.some((r) => reservedFor(r, idToken, parentIdToken))) return 'ReservedForToken';
+    if (this.stationWide.forTokenAt(position, idToken, parentIdToken)) return 'ReservedForToken';
     // As check_start and the token gate decide: a free EVSE is held for others where taking it breaks the guarantee.
     const needed = this.station.usableFor(position, UNKNOWN_TYPE) && !this.stationWide.keepsWithout(position);
-    return needed ? statusFor(relevant, idToken, parentIdToken) : 'NotReserved';
+    return needed ? statusFor(this.stationWide.thatCouldUse(position), idToken, parentIdToken) : 'NotReserved';
   }
 
   /**
@@ -174,7 +173,7 @@ export class ReservationBook {
   private startAt(position: number, idToken: string, parentIdToken: string | undefined): StartCheck {
     const holder = this.station.holder(position);
     if (holder) return reservedFor(holder, idToken, parentIdToken) ? { allowed: true, reservationId: holder.reservationId } : { allowed: false };
-    const own = this.stationWide.thatCouldUse(position).find((r) => reservedFor(r, idToken, parentIdToken));
+    const own = this.stationWide.forTokenAt(position, idToken, parentIdToken);
     if (own) return { allowed: true, reservationId: own.reservationId };
     return { allowed: this.stationWide.keepsWithout(position) };
   }

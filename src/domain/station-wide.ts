@@ -3,8 +3,8 @@ import type { Station } from './station';
 import { reservedFor } from './tokens';
 import { type ConnectorType, type HeldReservation, UNKNOWN_TYPE } from './types';
 
-/** Stands in for an EVSE-specific reservation when asking "what if this EVSE were taken?". */
-const PLACEHOLDER: HeldReservation = { reservationId: Number.NaN, evseId: 0, idToken: '', expiryTime: '', expiresAtMs: 0, order: 0 };
+/** The key of "taking this EVSE changes only the count" (no profile key is empty: a type name never is). */
+const NOT_USABLE = '';
 
 /**
  * The reservations for any EVSE of the station, in acceptance order, and the guarantee they are
@@ -19,6 +19,11 @@ export class StationWideReservations {
   private revision = 0;
   /** What shows Reserved, until the station or these reservations change (the EVSE managers' side asks often). */
   private shown: { station: number; held: number; positions: number[] } | undefined;
+  /**
+   * keepsWithout's answers, until the station or these reservations change: EVSEs offering the same
+   * are alike to the guarantee, so a token at the gate asks the engine once per profile, not per EVSE.
+   */
+  private withoutAnswers: { station: number; held: number; byKey: Map<string, boolean> } | undefined;
 
   constructor(private readonly station: Station) {}
 
@@ -57,15 +62,22 @@ export class StationWideReservations {
 
   /** The guarantee if the EVSE at `position` were taken by an EVSE-specific reservation (EVerest's is_charging_possible). */
   keepsWithout(position: number): boolean {
+    const reserved = this.station.holder(position) !== undefined;
     // Nothing held: taking one more EVSE of the station keeps every count (it was not taken).
-    if (this.held.size === 0 && this.station.holder(position) === undefined) return true;
-    const previous = this.station.holder(position);
-    this.station.hold(position, previous ?? PLACEHOLDER);
-    try {
-      return this.keeps();
-    } finally {
-      this.station.hold(position, previous);
+    if (this.held.size === 0 && !reserved) return true;
+    // Taken already: nothing changes.
+    if (reserved) return this.keeps();
+    const { revision: station } = this.station;
+    if (this.withoutAnswers?.station !== station || this.withoutAnswers.held !== this.revision) {
+      this.withoutAnswers = { station, held: this.revision, byKey: new Map() };
     }
+    const key = this.station.usableKey(position) ?? NOT_USABLE;
+    let answer = this.withoutAnswers.byKey.get(key);
+    if (answer === undefined) {
+      answer = keepsGuarantee(this.station.viewWithout(position), this.types);
+      this.withoutAnswers.byKey.set(key, answer);
+    }
+    return answer;
   }
 
   /** The newest reservations that must end, newest first, for the guarantee to hold again. */
@@ -91,6 +103,14 @@ export class StationWideReservations {
   /** The oldest one held for this token or parent token. */
   forToken(idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
     for (const reservation of this.held.values()) if (reservedFor(reservation, idToken, parentIdToken)) return reservation;
+    return undefined;
+  }
+
+  /** The oldest one held for this token or parent token whose type the EVSE at `position` has (in any state). */
+  forTokenAt(position: number, idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
+    for (const reservation of this.held.values()) {
+      if (reservedFor(reservation, idToken, parentIdToken) && this.station.hasType(position, reservation.connectorType ?? UNKNOWN_TYPE)) return reservation;
+    }
     return undefined;
   }
 

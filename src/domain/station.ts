@@ -105,6 +105,24 @@ export class Station {
     return { evseCount: this.evseCount, specificCount: this.holderCount, usable: this.usable.values() };
   }
 
+  /**
+   * The view as if the EVSE at `position` were taken by an EVSE-specific reservation (a walk-in, or
+   * one more reservation there), without changing anything.
+   */
+  viewWithout(position: number): StationView {
+    if (this.holders[this.checked(position)] !== undefined) return this.view();
+    const key = this.usableKey(position);
+    const usable = key === undefined ? this.usable.values() : [...this.usable].map(([k, entry]) => (k === key ? { types: entry.types, count: entry.count - 1 } : entry));
+    return { evseCount: this.evseCount, specificCount: this.holderCount + 1, usable };
+  }
+
+  /** The key of what the EVSE at `position` offers while usable (no car, no EVSE-specific reservation, a connector available); undefined otherwise. */
+  usableKey(position: number): string | undefined {
+    if (this.isOccupied(position) || this.holders[position] !== undefined) return undefined;
+    const types = this.availableTypes(position);
+    return types.length === 0 ? undefined : profileKey(types);
+  }
+
   /** The EVSE at `position` as the guarantee sees it, one by one (what shows Reserved depends on which EVSE is which). */
   guaranteeEvse(position: number): GuaranteeEvse {
     const { faulted, disabled } = this.conditionsAt(position);
@@ -264,11 +282,9 @@ export class Station {
   }
 
   private classify(position: number, sign: 1 | -1): void {
-    if (this.isOccupied(position) || this.holders[position] !== undefined) return;
-    const types = this.availableTypes(position);
-    if (types.length === 0) return;
-    const key = profileKey(types);
-    const entry = this.usable.get(key) ?? { types: [...types], count: 0 };
+    const key = this.usableKey(position);
+    if (key === undefined) return;
+    const entry = this.usable.get(key) ?? { types: [...this.availableTypes(position)], count: 0 };
     entry.count += sign;
     if (entry.count > 0) this.usable.set(key, entry);
     else this.usable.delete(key);

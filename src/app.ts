@@ -6,7 +6,7 @@ import type { ModuleConfig } from './config/load';
 import { ReservationBook } from './domain/reservation-book';
 import type { DomainEvent } from './domain/types';
 import { CmdError } from './everest/errors';
-import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, varTopic } from './everest/topics';
+import { MAIN_IMPL_ID, STATUS_IMPL_ID, snapshotTopic, statusTopic, tokenEventsTopic, varTopic } from './everest/topics';
 import { requireEvseManagers } from './evse-managers/part';
 import { interfaceValidators as evseInterfaceValidators } from './generated/evse/validators';
 import { interfaceValidators } from './generated/validators';
@@ -23,9 +23,12 @@ import { toWire, type WireInterface } from './module/reservation-wire';
 import { restoreState } from './module/restore';
 import { type Clock, ExpiryScheduler, systemClock } from './module/scheduler';
 import { processDiagnostics, SnapshotPublisher } from './module/snapshot';
+import { epochMsToRfc3339 } from './module/time';
 import { Persister } from './persistence/persister';
 import { STATE_VERSION, writeStateAtomically } from './persistence/state-file';
 import { InterfaceValidator } from './schema/validate';
+import { TokenLedger } from './token-path/ledger';
+import { enterTokenPath } from './token-path/part';
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 const SHUTDOWN_GRACE_MS = 5000;
@@ -54,8 +57,24 @@ export function createReservationModule(deps: ModuleDeps): ReservationModule {
     connected: () => core.link.connected,
     log: core.log.child({ component: 'evse' }),
   });
+  const tokenPath = enterTokenPath({
+    prefix: core.config.prefix,
+    moduleId: core.config.moduleId,
+    providers: core.config.tokenProviders,
+    validators: core.config.tokenValidators,
+    evseManagers: core.config.evseManagers,
+    validationTimeoutMs: core.config.values.token_validation_timeout_ms,
+    book: core.book,
+    publish: core.link.publish,
+    call: core.link.call,
+    isReady: () => core.readiness.isReady && core.link.connected,
+    layoutKnown: () => evseManagers.layoutKnown(),
+    evseManagerOf: (evseId) => evseManagers.evseManagerOf(evseId),
+    ledger: core.tokens,
+    log: core.log.child({ component: 'tokens' }),
+  });
   // A new part (what it provides, what it requires) is one more entry here.
-  return runModule(core, [evseManagers, provideReservations(core, evseManagers.placement)]);
+  return runModule(core, [evseManagers, provideReservations(core, evseManagers.placement), tokenPath]);
 }
 
 /** The broker as everything built before start() reaches it: through the connection and caller that start() opens. */
@@ -67,8 +86,8 @@ class BrokerLink {
   readonly publish: Publish = (topic, payload, qos, retain = false) =>
     this.connection ? this.connection.publish(topic, payload, qos, retain) : Promise.resolve(false);
 
-  readonly call: CallCmd = (moduleId, implId, cmd, args) =>
-    this.caller ? this.caller.call(moduleId, implId, cmd, args) : Promise.resolve({ ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') });
+  readonly call: CallCmd = (moduleId, implId, cmd, args, timeoutMs) =>
+    this.caller ? this.caller.call(moduleId, implId, cmd, args, timeoutMs) : Promise.resolve({ ok: false as const, error: new CmdError('NotReady', 'not connected to the broker') });
 
   get connected(): boolean {
     return this.connection?.connected === true;
@@ -147,6 +166,8 @@ interface ReservationCore {
   persister: Persister;
   scheduler: ExpiryScheduler;
   snapshot: SnapshotPublisher;
+  /** What the token path did with tokens: counted in the snapshot, each narrowed or refused one published. */
+  tokens: TokenLedger;
   /** Publishes the events of one change, tells every listener, rearms the expiry timer and saves. */
   afterChange(events: DomainEvent[]): Promise<void>;
   /** A part hears the events of every change after they are published. */
@@ -192,9 +213,12 @@ function holdReservations({ config, log, clock = systemClock, sendModuleReady = 
   );
   readiness.onReady(() => outbox.deliverAll());
   const publisher = new EventPublisher(outbox, wire, log.child({ component: 'events' }));
+  const tokens = new TokenLedger(link.publish, tokenEventsTopic(prefix, moduleId), () => epochMsToRfc3339(clock.now()), () => snapshot.changed());
+  const inTokenPath = config.tokenProviders.length > 0 || config.tokenValidators.length > 0;
   const snapshot = new SnapshotPublisher(link.publish, snapshotTopic(prefix, moduleId), book, wire, () => clock.now(), () =>
     processDiagnostics({ commands_in_flight: link.commandsInFlight, pending_evse_calls: link.pendingCalls, undelivered_ends: outbox.size }),
     (topic, payload) => link.fits(topic, payload),
+    () => (inTokenPath ? tokens.counts : undefined),
   );
   const listeners: Array<Partial<ChangeListener>> = [];
   const afterChange = (events: DomainEvent[]): Promise<void> => {
@@ -217,6 +241,7 @@ function holdReservations({ config, log, clock = systemClock, sendModuleReady = 
     persister,
     scheduler,
     snapshot,
+    tokens,
     afterChange,
     listen: (listener) => listeners.push(listener),
     restore() {
@@ -261,15 +286,16 @@ function runModule(core: ReservationCore, parts: readonly ModulePart[]): Reserva
       // A forward wall-clock jump shows at the next packet, so the expiry timer need not poll for it.
       connection.onPacketReceived(() => scheduler.checkClock());
       for (const part of parts) await part.connect?.(links);
-      // Held again before the first command can arrive.
+      // Held again before the first command or token can arrive.
       core.restore();
       await link.provide(connection, parts.flatMap((part) => part.implementations ?? []), config, log);
+      for (const part of parts) await part.listen?.(links);
       await snapshot.publishNow();
       await readiness.announce(connection);
       // Under the manager, readiness says when (GlobalReady, or at once if it already runs).
       if (!config.underManager) systemReady();
       const station = core.wire === 'connector' ? { connectors: book.station.evseCount } : { evses: book.station.evseCount };
-      log.info({ module_id: moduleId, prefix, interface: core.wire, ...station, evse_managers: config.evseManagers.length, reservations_held: book.size }, 'module ready');
+      log.info({ module_id: moduleId, prefix, interface: core.wire, ...station, evse_managers: config.evseManagers.length, token_providers: config.tokenProviders.length, token_validators: config.tokenValidators.length, reservations_held: book.size }, 'module ready');
     },
     stop() {
       stopping ??= (async () => {

@@ -49,6 +49,9 @@ export function moduleIdOf(prefix: string, topic: string): string | undefined {
 export const MAIN_IMPL_ID = 'main';
 /** This module's own `reservation_status` interface: exists_reservation, list_reservations, var reservation_end. */
 export const STATUS_IMPL_ID = 'status';
+/** The token path (manifest provides): the gate's auth_token_provider, and the auth_token_validator in front of the real validators. */
+export const TOKEN_PROVIDER_IMPL_ID = 'token_provider';
+export const TOKEN_VALIDATOR_IMPL_ID = 'token_validator';
 
 export function moduleTopic(prefix: string, moduleId: string): string {
   return `${prefix}modules/${moduleId}`;
@@ -87,6 +90,11 @@ export function statusTopic(prefix: string, moduleId: string): string {
 /** Retained operator snapshot of reservations and connector states (not an EVerest topic). */
 export function snapshotTopic(prefix: string, moduleId: string): string {
   return `${moduleTopic(prefix, moduleId)}/snapshot`;
+}
+
+/** One event per token the token path narrowed or refused, for operators (not an EVerest topic, not retained). */
+export function tokenEventsTopic(prefix: string, moduleId: string): string {
+  return `${moduleTopic(prefix, moduleId)}/token_events`;
 }
 
 // The EVerest manager's topics (spec/everest-manager.md).

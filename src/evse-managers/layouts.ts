@@ -33,6 +33,11 @@ export class EvseLayoutQuery {
     this.asking = deps.evseManagers.map(() => false);
   }
 
+  /** Every EVSE manager has said which EVSE it is (an invalid answer counts: it will not change). */
+  get complete(): boolean {
+    return this.answered.every(Boolean);
+  }
+
   /** Asks every EVSE manager that has not answered, now and every few seconds until all have. */
   start(): void {
     if (this.stopped || this.timer !== undefined) return;

@@ -32,6 +32,10 @@ export interface EvseManagersDeps {
 export interface EvseManagersPart extends ModulePart {
   /** The evse interface's: reserve_now asks the EVSE manager before it accepts. */
   readonly placement?: EvsePlacement;
+  /** Whether every EVSE's id is known (always, but in the evse interface before each EVSE manager answered get_evse). */
+  layoutKnown(): boolean;
+  /** The EVSE manager of the EVSE with this id, if the module has one. */
+  evseManagerOf(evseId: number): EvseManagerConnection | undefined;
 }
 
 export function requireEvseManagers(deps: EvseManagersDeps): EvseManagersPart {
@@ -59,6 +63,11 @@ export function requireEvseManagers(deps: EvseManagersDeps): EvseManagersPart {
 
   return {
     ...(reconciler ? { placement: reconciler } : {}),
+    layoutKnown: () => layoutQuery?.complete ?? true,
+    evseManagerOf(evseId) {
+      const position = book.station.positionOf(evseId);
+      return position === undefined ? undefined : evseManagers[position - 1];
+    },
     async connect({ subscribe, prepareCall }) {
       await Promise.all(evseManagers.flatMap((evse) => cmds.map((cmd) => prepareCall(evse.moduleId, evse.implId, cmd))));
       await watchEvseManagers({

@@ -29,6 +29,8 @@ export interface ModulePart extends Partial<ChangeListener> {
   readonly implementations?: readonly Implementation[];
   /** Once connected, before the persisted state is restored and commands are taken. */
   connect?(links: RequiredLinks): Promise<void>;
+  /** Once the persisted reservations are held again, with the commands: starts taking what other modules send it to pass on. */
+  listen?(links: RequiredLinks): Promise<void>;
   /** Each time the system becomes ready: GlobalReady under the manager, else once at start-up. */
   ready?(): void;
   stop?(): void;

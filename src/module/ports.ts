@@ -3,7 +3,8 @@ import type { CallResult } from '../everest/envelope';
 
 export type Publish = (topic: string, payload: string, qos: 0 | 1 | 2, retain?: boolean) => Promise<boolean>;
 export type Subscribe = (topic: string, qos: 0 | 1 | 2, handler: (payload: Buffer) => void) => Promise<void>;
-export type CallCmd = (moduleId: string, implId: string, cmd: string, args: Record<string, unknown>) => Promise<CallResult>;
+/** A command call to another module; it waits `timeoutMs` (default: the module's EVSE manager call timeout) for the answer. */
+export type CallCmd = (moduleId: string, implId: string, cmd: string, args: Record<string, unknown>, timeoutMs?: number) => Promise<CallResult>;
 
 /** What the EVSE manager said to reserve(reservation_id). */
 export type PlacementAnswer = 'accepted' | 'refused' | 'unanswered' | 'not asked';

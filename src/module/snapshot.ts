@@ -37,6 +37,18 @@ export interface EvseView {
   connectors: Array<{ connector_id: number; type: string; state: 'Available' | 'Faulted' | 'Unavailable' }>;
 }
 
+/** What the token path did with the tokens it saw (src/token-path/ledger.ts keeps them). */
+export interface TokenCounts {
+  /** Passed on unchanged. */
+  passed: number;
+  /** Passed on with fewer EVSEs (or the one it holds first). */
+  narrowed: number;
+  /** Passed on with no EVSE at all: Auth rejects them without asking a validator. */
+  refused: number;
+  /** Accepted by the validators, answered NotAtThisTime: another driver's reservation holds the one EVSE it names. */
+  refused_at_validation: number;
+}
+
 export interface Snapshot {
   updated_at: string;
   /** The interface impl main serves: connectors in the one, EVSEs in the other (absent from modules before it had two). */
@@ -48,9 +60,17 @@ export interface Snapshot {
   evses_total?: number;
   evses?: EvseView[];
   diagnostics?: Diagnostics;
+  /** Only in the token path (token providers connected). */
+  tokens?: TokenCounts;
 }
 
-export function buildSnapshot(book: ReservationBook, wire: WireInterface, nowMs: number, diagnostics?: Diagnostics, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
+/** What the snapshot shows beside the reservations and the station. */
+export interface SnapshotExtras {
+  diagnostics?: Diagnostics;
+  tokens?: TokenCounts;
+}
+
+export function buildSnapshot(book: ReservationBook, wire: WireInterface, nowMs: number, extras: SnapshotExtras = {}, maxItems = SNAPSHOT_MAX_ITEMS): Snapshot {
   const station = book.station;
   const positions = Array.from({ length: Math.min(station.evseCount, maxItems) }, (_, i) => i + 1);
   const stateAt = (position: number): ConnectorStateName => {
@@ -74,7 +94,8 @@ export function buildSnapshot(book: ReservationBook, wire: WireInterface, nowMs:
       .map((r) => toWire(r, wire))
       .sort((a, b) => a.reservation_id - b.reservation_id),
     ...place,
-    ...(diagnostics ? { diagnostics } : {}),
+    ...(extras.diagnostics ? { diagnostics: extras.diagnostics } : {}),
+    ...(extras.tokens ? { tokens: extras.tokens } : {}),
   };
 }
 
@@ -128,6 +149,8 @@ export class SnapshotPublisher {
     private readonly diagnostics: () => Diagnostics,
     /** Whether a payload is within the broker's packet size limit. */
     private readonly fits: (topic: string, payload: string) => boolean = () => true,
+    /** The token path's counts, when the module is in it. */
+    private readonly tokens: () => TokenCounts | undefined = () => undefined,
   ) {}
 
   /** Something changed: publish now, or once the interval since the last publish has passed. */
@@ -142,11 +165,12 @@ export class SnapshotPublisher {
 
   async publishNow(): Promise<void> {
     this.lastPublishedMs = this.now();
-    const diagnostics = this.diagnostics();
+    const tokens = this.tokens();
+    const extras: SnapshotExtras = { diagnostics: this.diagnostics(), ...(tokens ? { tokens } : {}) };
     // Long tokens can make 1000 items too big for the broker: list fewer (the totals still count all).
-    let payload = JSON.stringify(buildSnapshot(this.book, this.wire, this.lastPublishedMs, diagnostics));
+    let payload = JSON.stringify(buildSnapshot(this.book, this.wire, this.lastPublishedMs, extras));
     for (let items = SNAPSHOT_MAX_ITEMS / 2; !this.fits(this.topic, payload) && items >= 1; items = Math.floor(items / 2)) {
-      payload = JSON.stringify(buildSnapshot(this.book, this.wire, this.lastPublishedMs, diagnostics, items));
+      payload = JSON.stringify(buildSnapshot(this.book, this.wire, this.lastPublishedMs, extras, items));
     }
     await this.publish(this.topic, payload, 1, true);
   }

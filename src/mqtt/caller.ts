@@ -42,15 +42,15 @@ export class CommandCaller {
     await this.connection.subscribe(topic, 2, (payload) => this.answer(topic, payload));
   }
 
-  call(moduleId: string, implId: string, cmd: string, args: Record<string, unknown>): Promise<CallResult> {
+  call(moduleId: string, implId: string, cmd: string, args: Record<string, unknown>, timeoutMs = this.options.timeoutMs): Promise<CallResult> {
     // node:crypto at the first call, not at start: a module without EVSE managers never calls.
     const id = (require('node:crypto') as typeof import('node:crypto')).randomUUID();
     const target = `${moduleId}/${implId}/${cmd}`;
     return new Promise<CallResult>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve({ ok: false, error: new CmdError('CmdTimeout', `no answer from ${target} within ${this.options.timeoutMs} ms`) });
-      }, this.options.timeoutMs);
+        resolve({ ok: false, error: new CmdError('CmdTimeout', `no answer from ${target} within ${timeoutMs} ms`) });
+      }, timeoutMs);
       this.pending.set(id, { resolve, timer, target });
       const topic = cmdTopic(this.options.prefix, moduleId, implId, cmd);
       void this.connection.publish(topic, encodeCmd(id, args, this.options.origin), 2);

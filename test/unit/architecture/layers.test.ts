@@ -19,6 +19,7 @@ const LEVEL: Readonly<Record<string, number>> = {
   manager: 4,
   commands: 5,
   'evse-managers': 5,
+  'token-path': 5,
   client: 6,
   dashboard: 7,
   // The programs: each composes what it runs, and nothing imports them.

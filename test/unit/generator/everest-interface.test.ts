@@ -1,5 +1,6 @@
 // Issue 14: installing this module into an EVerest tree must not change EVerest's own
 // `reservation` interface, which every provider and caller of the tree is built against.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -42,6 +43,8 @@ describe('interfaces/reservation.yaml', () => {
     expect(Object.fromEntries(Object.entries(manifest.provides).map(([id, impl]) => [id, impl.interface]))).toEqual({
       main: 'reservation',
       status: 'reservation_status',
+      token_provider: 'auth_token_provider',
+      token_validator: 'auth_token_validator',
     });
   });
 
@@ -74,5 +77,32 @@ describe('interfaces/evse/ and types/evse/', () => {
     const manifest = read('manifest.yaml') as { provides: { main: { interface: string } }; config: { reservation_interface: { enum: string[]; default: string } } };
     expect(manifest.provides.main.interface).toBe('reservation');
     expect(manifest.config.reservation_interface).toMatchObject({ enum: ['connector', 'evse'], default: 'connector' });
+  });
+});
+
+// Issue 27: the token path uses EVerest's own token interfaces and types, verbatim, as the tree ships
+// them (spec/everest-token-path.md §1.1), so Auth and every real provider and validator fit.
+describe('the token path: auth_token_provider, auth_token_validator and types/authorization.yaml', () => {
+  const KIT = path.join(ROOT, '..', 'shared', 'everest-kit', 'everest-core-23c9dac16.tar.gz');
+  const everest = (file: string): string => execFileSync('tar', ['-xzOf', KIT, `everest-core/${file}`], { encoding: 'utf8' });
+
+  it.each(['interfaces/auth_token_provider.yaml', 'interfaces/auth_token_validator.yaml', 'types/authorization.yaml'])('keeps %s byte for byte as EVerest ships it', (file) => {
+    expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(everest(file));
+  });
+
+  it.each([
+    ['types/iso15118.yaml', ['EnergyTransferMode', 'CertificateHashDataInfo']],
+    ['types/text_message.yaml', ['MessageContent', 'MessageFormat']],
+  ])('keeps in %s only the types authorization.yaml refers to, each as EVerest declares it', (file, names) => {
+    const ours = read(file) as { types: Record<string, unknown> };
+    const theirs = parse(everest(file)) as { types: Record<string, unknown> };
+    expect(Object.keys(ours.types)).toEqual(names);
+    for (const name of names) expect(ours.types[name]).toEqual(theirs.types[name]);
+  });
+
+  it("declares evse_manager's authorize_response as EVerest does", () => {
+    const ours = read('interfaces/evse_manager.yaml') as { cmds: Record<string, unknown> };
+    const theirs = parse(everest('interfaces/evse_manager.yaml')) as { cmds: Record<string, unknown> };
+    expect(ours.cmds.authorize_response).toEqual(theirs.cmds.authorize_response);
   });
 });

@@ -11,6 +11,7 @@ import { sleep } from './teardown';
 
 export const INOPERATIVE = 'evse_manager/Inoperative';
 const IMPL_ID = 'evse';
+const TOKEN_PROVIDER_IMPL = 'token_provider';
 
 export type AnswerMode =
   | { kind: 'normal' }
@@ -48,6 +49,8 @@ export class EvseDouble {
   readonly calls: RecordedCall[] = [];
   /** get_evse calls, apart: they are not about reservations. */
   readonly getEvseCalls: ServedCall[] = [];
+  /** authorize_response calls (Auth's grants, or the module's answer to a refused Plug&Charge car), apart too. */
+  readonly authorizeResponses: ServedCall[] = [];
   private mode: AnswerMode = { kind: 'normal' };
   private getEvseMode: AnswerMode = { kind: 'normal' };
   /** What an EVerest EvseManager would be doing (for the `everest` answer mode). */
@@ -73,6 +76,10 @@ export class EvseDouble {
       await probe.serve(moduleId, IMPL_ID, cmd, (args, call) => double.reply(cmd, args, call));
     }
     if (options.evse) await probe.serve(moduleId, IMPL_ID, 'get_evse', (_args, call) => double.describe(call));
+    await probe.serve(moduleId, IMPL_ID, 'authorize_response', (_args, call) => {
+      double.authorizeResponses.push(call);
+      return { retval: null };
+    });
     return double;
   }
 
@@ -98,6 +105,16 @@ export class EvseDouble {
   /** The connection entry naming this double in the module's EVerest config. */
   get connection(): { module_id: string; implementation_id: string } {
     return { module_id: this.moduleId, implementation_id: IMPL_ID };
+  }
+
+  /** Its token provider (EvseManager's impl token_provider: Autocharge and Plug&Charge), as a token_providers connection. */
+  get tokenProvider(): { module_id: string; implementation_id: string } {
+    return { module_id: this.moduleId, implementation_id: TOKEN_PROVIDER_IMPL };
+  }
+
+  /** Publishes a token as EvseManager's token_provider does (for Plug&Charge and Autocharge, naming its own EVSE). */
+  async presentToken(token: object): Promise<void> {
+    await this.probe.publishVar(this.moduleId, TOKEN_PROVIDER_IMPL, 'provided_token', token);
   }
 
   /** How the double answers calls from now on. */

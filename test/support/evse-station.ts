@@ -74,7 +74,11 @@ export interface EvseCharger extends EvseStation {
   evse: EvseDouble[];
 }
 
-export type EvseChargerOptions = Omit<ModuleOptions, 'brokerUrl' | 'connections'> & { doubles?: Omit<EvseDoubleOptions, 'evse'> };
+export type EvseChargerOptions = Omit<ModuleOptions, 'brokerUrl' | 'connections'> & {
+  doubles?: Omit<EvseDoubleOptions, 'evse'>;
+  /** Connections of the module's other requirements (the token path's), beside its EVSE managers. */
+  extraConnections?: Record<string, unknown>;
+};
 
 /**
  * A charger of EVSE-manager doubles, one per description, connected in that order; returns once
@@ -98,7 +102,8 @@ export async function restartEvseCharger(broker: Broker, charger: EvseCharger, o
 
 /** The module in the evse interface on EVSE-manager doubles already running (e.g. again, after a restart); returns once it learnt every EVSE. */
 export async function startEvseModule(broker: Broker, doubles: EvseDouble[], options: EvseChargerOptions & { prefix: string }): Promise<EvseCharger> {
-  const station = await startEvseStation(broker, { ...options, connections: { evse_manager: doubles.map((d) => d.connection) } });
+  const { extraConnections, ...moduleOptions } = options;
+  const station = await startEvseStation(broker, { ...moduleOptions, connections: { ...extraConnections, evse_manager: doubles.map((d) => d.connection) } });
   const module = station.station.module;
   const described = (): number => module.lines().filter((line) => line.msg === 'EVSE manager described its EVSE').length;
   await module.waitForLog(() => described() >= doubles.length, 10_000);

@@ -4,12 +4,16 @@ import type { ReservationUpdateStatus } from '../generated/evse/types';
 import type { HeldReservation, ReservationEnd } from '../generated/types';
 import type { EvseView, Snapshot } from '../module/snapshot';
 import { rfc3339ToEpochMs } from '../module/time';
+import type { TokenOutcome } from '../token-path/ledger';
 
 export type ConnectorView = NonNullable<Snapshot['connectors']>[number];
 export type { EvseView };
 
-/** What `watch` reports, one line each. */
-export type WatchEvent =
+/** What `watch` reports, one line each: the module's state and reservations, and the tokens its token path took something from. */
+export type WatchEvent = StateEvent | ({ type: 'token' } & TokenOutcome);
+
+/** What the module's status, vars and snapshot tell. */
+export type StateEvent =
   | { type: 'status'; status: string }
   | { type: 'reservation'; reservation: HeldReservation }
   | { type: 'reservation_end'; reservation_id: number; reason: ReservationEnd['reason'] }
@@ -39,6 +43,16 @@ export function decodeUpdate(value: unknown): ReservationUpdateStatus | undefine
 export function decodeEnd(value: unknown): ReservationEnd | undefined {
   if (!isObject(value) || typeof value.reservation_id !== 'number' || typeof value.reason !== 'string') return undefined;
   return { reservation_id: value.reservation_id, reason: value.reason as ReservationEnd['reason'] };
+}
+
+const TOKEN_EVENT_KINDS: ReadonlyArray<unknown> = ['narrowed', 'refused', 'refused_at_validation'];
+
+/** A token event of the module's token path, or undefined if the payload is not one. */
+export function decodeTokenEvent(payload: Buffer): TokenOutcome | undefined {
+  const value = parseJsonPayload(payload);
+  if (!isObject(value) || !TOKEN_EVENT_KINDS.includes(value.kind) || typeof value.token !== 'string') return undefined;
+  const { at: _at, ...event } = value;
+  return event as unknown as TokenOutcome;
 }
 
 /** A duration for people, to the two largest units: `1h 5m`, `42s`. */
@@ -150,11 +164,28 @@ export function formatWatchEvent(event: WatchEvent): string {
       const holder = event.reserved_by !== undefined ? `, reserved by ${event.reserved_by}` : event.held_for_station_wide ? ', held for station-wide reservations' : '';
       return `EVSE ${evseName(event)} ${event.state} (${evseConnectors(event)})${holder}`;
     }
+    case 'token':
+      return describeTokenEvent(event);
   }
 }
 
+const WHY: Readonly<Record<string, string>> = {
+  UnknownEvse: 'no such EVSE',
+  ReservedForOtherToken: 'reserved for another driver',
+  NeededForStationWide: 'needed by station-wide reservations',
+};
+
+/** A narrowed or refused token for people: which token, from where, which EVSEs were taken out and why. */
+export function describeTokenEvent(event: TokenOutcome): string {
+  const who = `token ${event.token} (${event.authorization_type})`;
+  if (event.kind === 'refused_at_validation') return `${who} refused at validation on EVSE ${event.evse_id}: ${WHY[event.why] ?? event.why}`;
+  const out = event.removed.map((r) => `EVSE ${r.evse_id} ${WHY[r.why] ?? r.why}`).join('; ');
+  const kept = event.kind === 'refused' ? 'refused, no EVSE left' : `narrowed to EVSE ${event.evses_kept.join(', ')}`;
+  return `${who} from ${event.provider} ${kept}${out ? ` (${out})` : ''}`;
+}
+
 /** An EVSE as watch reports it: every field, connectors included, in a fixed order (a change in any is news). */
-function evseEvent(evse: EvseView): WatchEvent {
+function evseEvent(evse: EvseView): StateEvent {
   const { evse_id, state, reserved_by, held_for_station_wide, connectors } = evse;
   return {
     type: 'evse',
@@ -170,8 +201,8 @@ function evseEvent(evse: EvseView): WatchEvent {
  * What changed from one snapshot to the next: reservations that appeared or changed, and
  * connectors (EVSEs) whose state or holder changed. Reservations that went are told by their end.
  */
-export function snapshotChanges(previous: Snapshot | undefined, next: Snapshot): WatchEvent[] {
-  const events: WatchEvent[] = [];
+export function snapshotChanges(previous: Snapshot | undefined, next: Snapshot): StateEvent[] {
+  const events: StateEvent[] = [];
   const before = new Map((previous?.reservations ?? []).map((r) => [r.reservation_id, JSON.stringify(r)]));
   for (const reservation of next.reservations) {
     if (before.get(reservation.reservation_id) !== JSON.stringify(reservation)) events.push({ type: 'reservation', reservation });

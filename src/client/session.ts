@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CallResult } from '../everest/envelope';
 import { decodeVar } from '../everest/envelope';
-import { moduleIdOf, snapshotTopic, statusTopic, varTopic } from '../everest/topics';
+import { moduleIdOf, snapshotTopic, statusTopic, tokenEventsTopic, varTopic } from '../everest/topics';
 import type { MqttSettings } from '../config/load';
 import { implOfCmd as evseImplOfCmd, implOfVar as evseImplOfVar } from '../generated/evse/manifest';
 import { implOfCmd, implOfVar } from '../generated/manifest';
@@ -74,6 +74,11 @@ export class ModuleSession {
   /** The retained snapshot now (if the module has published one) and every later one. */
   async onSnapshot(listener: ModuleListener<Buffer>, moduleId = this.options.moduleId): Promise<void> {
     await this.connection.subscribe(snapshotTopic(this.options.prefix, moduleId), 1, (payload, topic) => this.tell(listener, payload, topic));
+  }
+
+  /** Each token the module's token path narrowed or refused, as it happens (published only in the token path). */
+  async onTokenEvents(listener: ModuleListener<Buffer>, moduleId = this.options.moduleId): Promise<void> {
+    await this.connection.subscribe(tokenEventsTopic(this.options.prefix, moduleId), 1, (payload, topic) => this.tell(listener, payload, topic));
   }
 
   /** The interface the module serves, as its retained snapshot says (undefined: it has published none). */

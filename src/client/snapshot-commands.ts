@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { HeldReservation } from '../generated/types';
 import type { Snapshot } from '../module/snapshot';
-import { decodeEnd, decodeSnapshot, decodeUpdate, formatConnectors, formatEvses, formatReservations, formatWatchEvent, snapshotChanges, type WatchEvent } from './format';
+import { decodeEnd, decodeSnapshot, decodeTokenEvent, decodeUpdate, formatConnectors, formatEvses, formatReservations, formatWatchEvent, snapshotChanges, type WatchEvent } from './format';
 import { EXIT, type Subcommand } from './kit';
 
 const list: Subcommand = (program, kit) => {
@@ -34,7 +34,7 @@ const list: Subcommand = (program, kit) => {
 const watch: Subcommand = (program, kit) => {
   program
     .command('watch')
-    .description('print new reservations, connector (EVSE) states, reservation_end and (evse interface) reservation_update events as they happen, until Ctrl-C')
+    .description('print new reservations, connector (EVSE) states, reservation_end and (evse interface) reservation_update events, and tokens the token path narrowed or refused, as they happen, until Ctrl-C')
     .action((_opts: unknown, command: Command) =>
       kit.withSession(command, async (session, options) => {
         const print = (event: WatchEvent): void => {
@@ -52,6 +52,10 @@ const watch: Subcommand = (program, kit) => {
         await session.onVar('reservation_update', 'evse', (value) => {
           const update = decodeUpdate(value);
           if (update) print({ type: 'reservation_update', ...update });
+        });
+        await session.onTokenEvents((payload) => {
+          const event = decodeTokenEvent(payload);
+          if (event) print({ type: 'token', ...event });
         });
         await session.onSnapshot((payload) => {
           const next = decodeSnapshot(payload);

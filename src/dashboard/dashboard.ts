@@ -41,6 +41,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   // reservation_end is impl status's in both interfaces; reservation_update only the evse interface publishes.
   await session.onVar('reservation_end', 'connector', (value, id) => view.applyEnd(id, value, now()), which);
   await session.onVar('reservation_update', 'evse', (value, id) => view.applyUpdate(id, value, now()), which);
+  await session.onTokenEvents((payload, id) => view.applyTokenEvent(id, payload, now()), which);
   await session.onSnapshot((payload, id) => view.applySnapshot(id, payload, now()), which);
 
   let server: DashboardServer;

@@ -1,6 +1,7 @@
 // What the dashboard shows, kept on the server: per module its status, last snapshot and an
 // event log, plus the broker connection. Pure: fed by the MQTT side, read by the HTTP side.
-import { decodeEnd, decodeSnapshot, decodeUpdate, type EvseView, snapshotChanges, type WatchEvent } from '../client/format';
+import { decodeEnd, decodeSnapshot, decodeTokenEvent, decodeUpdate, describeTokenEvent, type EvseView, snapshotChanges, type StateEvent } from '../client/format';
+import type { TokenOutcome } from '../token-path/ledger';
 import type { Snapshot } from '../module/snapshot';
 import { epochMsToRfc3339 } from '../module/time';
 
@@ -13,7 +14,14 @@ export interface GoneEvent {
   reservation_id: number;
 }
 
-export type DashboardEvent = (WatchEvent | GoneEvent) & { at: string };
+/** A token the module's token path narrowed or refused, told as `watch` tells it. */
+export interface TokenLine {
+  type: 'token';
+  kind: TokenOutcome['kind'];
+  description: string;
+}
+
+export type DashboardEvent = (StateEvent | GoneEvent | TokenLine) & { at: string };
 
 export interface ModuleView {
   module_id: string;
@@ -119,6 +127,14 @@ export class DashboardView {
     this.recordEnd(moduleId, update.reservation_id, { type: 'reservation_update', ...update }, nowMs);
   }
 
+  /** A token the module's token path narrowed or refused. */
+  applyTokenEvent(moduleId: string, payload: Buffer, nowMs: number): void {
+    const event = decodeTokenEvent(payload);
+    if (!event) return;
+    this.record(this.entry(moduleId), { type: 'token', kind: event.kind, description: describeTokenEvent(event) }, nowMs);
+    this.changed(moduleId);
+  }
+
   applyStatus(moduleId: string, status: string, nowMs: number): void {
     const view = this.entry(moduleId);
     if (view.status === status) return;
@@ -133,7 +149,7 @@ export class DashboardView {
     for (const listener of this.listeners) listener({ kind: 'broker' });
   }
 
-  private recordEnd(moduleId: string, reservationId: number, event: WatchEvent, nowMs: number): void {
+  private recordEnd(moduleId: string, reservationId: number, event: StateEvent, nowMs: number): void {
     const view = this.entry(moduleId);
     // The snapshot may have come first: its "no longer held" gives way to the end and its reason.
     const gone = view.events.findIndex((e) => e.type === 'reservation_gone' && e.reservation_id === reservationId);
@@ -160,7 +176,7 @@ export class DashboardView {
     return view;
   }
 
-  private record(view: ModuleView, event: WatchEvent | GoneEvent, nowMs: number): void {
+  private record(view: ModuleView, event: StateEvent | GoneEvent | TokenLine, nowMs: number): void {
     view.events.unshift({ at: epochMsToRfc3339(nowMs), ...event });
     if (view.events.length > MAX_EVENTS) view.events.length = MAX_EVENTS;
   }

@@ -11,7 +11,7 @@ import type { ProvidedIdToken } from '../generated/types';
 import type { Logger } from '../log';
 import type { CallCmd, Publish, Subscribe } from '../module/ports';
 import type { InterfaceValidator } from '../schema/validate';
-import type { TokenLedger } from './ledger';
+import type { GateEvent, TokenLedger } from './ledger';
 import { redact } from './redact';
 
 /** What an EvseManager is told for a Plug&Charge token refused here, so the car leaves its Authorize loop. */
@@ -61,7 +61,7 @@ export class TokenGate {
       return;
     }
     const token = decoded.value as ProvidedIdToken;
-    const who = { ...context, token: redact(token.id_token.value), authorization_type: token.authorization_type };
+    const who = { token: redact(token.id_token.value), authorization_type: token.authorization_type, ...context };
     if (!this.deps.isReady()) {
       log.warn(who, 'token before GlobalReady dropped: Auth discards tokens until it is ready');
       return;
@@ -81,16 +81,18 @@ export class TokenGate {
       return;
     }
     void this.deps.publish(this.topic, encodeVar({ ...token, connectors: decision.evseIds }), 2);
-    const removed = decision.removed.map(({ evseId, why }) => ({ evse_id: evseId, why }));
-    const details = { ...who, evses_asked: token.connectors ?? 'all', evses_kept: decision.evseIds, removed };
-    if (decision.evseIds.length > 0) {
-      log.info(details, 'token narrowed to the EVSEs where it may start');
-      ledger.narrowed(details);
-      return;
-    }
-    log.info(details, 'token refused: no EVSE where it may start (Auth rejects it without asking a validator)');
-    ledger.refused(details);
-    if (token.authorization_type === 'PlugAndCharge') this.releasePlugAndCharge(token, who);
+    const refused = decision.evseIds.length === 0;
+    const event: GateEvent = {
+      kind: refused ? 'refused' : 'narrowed',
+      ...who,
+      evses_asked: token.connectors ?? 'all',
+      evses_kept: decision.evseIds,
+      removed: decision.removed.map(({ evseId, why }) => ({ evse_id: evseId, why })),
+    };
+    const { kind: _kind, ...details } = event;
+    log.info(details, refused ? 'token refused: no EVSE where it may start (Auth rejects it without asking a validator)' : 'token narrowed to the EVSEs where it may start');
+    ledger.record(event);
+    if (refused && token.authorization_type === 'PlugAndCharge') this.releasePlugAndCharge(token, who);
   }
 
   /** EvseManager waits for an answer to a Plug&Charge car that Auth, given [], never sends. */

@@ -1,13 +1,39 @@
 // What the token path did, for operators: counts (in the snapshot) and one event per narrowed or
 // refused token on a topic of this module's own (`watch` and the dashboard show them). Tokens
 // appear only redacted, as in the logs.
+import type { RemovalReason } from '../domain/token-gate';
 import type { Publish } from '../module/ports';
 import type { TokenCounts } from '../module/snapshot';
 
-export type TokenEventKind = Exclude<keyof TokenCounts, 'passed'>;
+/** Who a token is, as logs and events show it. */
+export interface TokenWho {
+  /** Redacted as EVerest redacts it. */
+  token: string;
+  authorization_type: string;
+}
 
-/** One event, as published (`at` added): what the log line says, in JSON. */
-export type TokenEvent = { kind: TokenEventKind; token: string } & Record<string, unknown>;
+/** A token the gate passed on with fewer EVSEs, or with none (refused). */
+export interface GateEvent extends TokenWho {
+  kind: 'narrowed' | 'refused';
+  /** The provider's module id. */
+  provider: string;
+  evses_asked: number[] | 'all';
+  evses_kept: number[];
+  removed: Array<{ evse_id: number; why: RemovalReason }>;
+}
+
+/** A token the validators accepted and the module answered NotAtThisTime. */
+export interface ValidationEvent extends TokenWho {
+  kind: 'refused_at_validation';
+  evse_id: number;
+  why: Exclude<RemovalReason, 'UnknownEvse'>;
+}
+
+/** What the token path did with one token, when it took something away. */
+export type TokenOutcome = GateEvent | ValidationEvent;
+
+/** One event as published on the token events topic. */
+export type TokenEvent = TokenOutcome & { at: string };
 
 export class TokenLedger {
   private readonly tally: TokenCounts = { passed: 0, narrowed: 0, refused: 0, refused_at_validation: 0 };
@@ -29,21 +55,10 @@ export class TokenLedger {
     this.changed();
   }
 
-  narrowed(details: { token: string } & Record<string, unknown>): void {
-    this.record({ kind: 'narrowed', ...details });
-  }
-
-  refused(details: { token: string } & Record<string, unknown>): void {
-    this.record({ kind: 'refused', ...details });
-  }
-
-  refusedAtValidation(details: { token: string } & Record<string, unknown>): void {
-    this.record({ kind: 'refused_at_validation', ...details });
-  }
-
-  private record(event: TokenEvent): void {
+  record(event: TokenOutcome): void {
     this.tally[event.kind]++;
     this.changed();
-    void this.publish(this.topic, JSON.stringify({ at: this.now(), ...event }), 1);
+    const published: TokenEvent = { at: this.now(), ...event };
+    void this.publish(this.topic, JSON.stringify(published), 1);
   }
 }

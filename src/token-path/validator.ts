@@ -11,7 +11,7 @@ import type { AuthTokenValidatorCmdArgs, ProvidedIdToken, ValidationResult } fro
 import type { Logger } from '../log';
 import type { CallCmd, Publish, Subscribe } from '../module/ports';
 import type { InterfaceValidator } from '../schema/validate';
-import type { TokenLedger } from './ledger';
+import type { TokenLedger, TokenWho } from './ledger';
 import { redact } from './redact';
 
 /** What Auth makes of a validator that fails or does not answer (Auth.cpp: AuthorizationStatus Unknown). */
@@ -68,19 +68,19 @@ export class TokenValidation {
 
   private async validate(token: ProvidedIdToken): Promise<ValidationResult> {
     const { log, ledger } = this.deps;
-    const who = { token: redact(token.id_token.value), authorization_type: token.authorization_type };
+    const who: TokenWho = { token: redact(token.id_token.value), authorization_type: token.authorization_type };
     const answer = await this.firstAccepted(token, who);
     if (answer.authorization_status !== 'Accepted') return answer;
     const parentIdToken = answer.parent_id_token?.value ?? token.parent_id_token?.value;
     const use = validatedUse(this.deps.book, token.connectors, token.id_token.value, parentIdToken);
-    const evse = { evse_id: token.connectors?.[0] };
+    const evseId = token.connectors?.[0] as number;
     switch (use.kind) {
       case 'uses':
-        log.info({ ...who, ...evse, reservation_id: use.reservationId }, 'token validated: it uses its reservation there');
+        log.info({ ...who, evse_id: evseId, reservation_id: use.reservationId }, 'token validated: it uses its reservation there');
         return { ...answer, reservation_id: use.reservationId };
       case 'refused':
-        log.info({ ...who, ...evse, why: use.why }, 'token validated but refused: NotAtThisTime, the EVSE is held for another driver');
-        ledger.refusedAtValidation({ ...who, ...evse, why: use.why });
+        log.info({ ...who, evse_id: evseId, why: use.why }, 'token validated but refused: NotAtThisTime, the EVSE is held for another driver');
+        ledger.record({ kind: 'refused_at_validation', ...who, evse_id: evseId, why: use.why });
         return { ...answer, authorization_status: 'NotAtThisTime' };
       case 'unaffected':
         return answer;
@@ -91,7 +91,7 @@ export class TokenValidation {
    * Every validator is asked at once; the answer is the first Accepted in connection order (as Auth
    * takes it), known as soon as every validator before it has answered, else the last one's answer.
    */
-  private firstAccepted(token: ProvidedIdToken, who: Record<string, unknown>): Promise<ValidationResult> {
+  private firstAccepted(token: ProvidedIdToken, who: TokenWho): Promise<ValidationResult> {
     const { validators } = this.deps;
     if (validators.length === 0) return Promise.resolve({ ...NO_ANSWER, tariff_messages: [] });
     const answers = validators.map((validator) => this.ask(validator, token, who));
@@ -113,7 +113,7 @@ export class TokenValidation {
     });
   }
 
-  private async ask(validator: Connection, token: ProvidedIdToken, who: Record<string, unknown>): Promise<ValidationResult> {
+  private async ask(validator: Connection, token: ProvidedIdToken, who: TokenWho): Promise<ValidationResult> {
     const { call, timeoutMs, log } = this.deps;
     const where = { ...who, validator: validator.moduleId };
     const answer = await call(validator.moduleId, validator.implId, 'validate_token', { provided_token: token }, timeoutMs);

@@ -2,6 +2,7 @@
 // real mosquitto with doubles for a reader, the OCPP module's provider, EvseManagers (their
 // token_provider and authorize_response), a validator, and Auth's side of the module.
 import { type Broker, startBroker } from '../support/broker';
+import { spawnCli } from '../support/cli-process';
 import { evseReservation, evsesOf, startEvseModule, startEvseStation } from '../support/evse-station';
 import { EvseDouble } from '../support/evse-double';
 import { reservation, startStation, stateFile } from '../support/harness';
@@ -305,5 +306,33 @@ describe('start-up in the token path', () => {
     await reader.present(card('BOB'));
     expect((await auth.nth(1)).connectors).toEqual([]);
     expect(again.station.module.lines().some((line) => line.msg === 'module ready' && line.token_providers === 1)).toBe(true);
+  });
+});
+
+describe('what operators see of the token path', () => {
+  it('watch prints each narrowed or refused token as it happens, in text and JSON', async () => {
+    const charger = await startTokenCharger(broker, evsesOf(CCS2, CCS2));
+    await charger.reserve(evseReservation(7, { evse_id: 2, id_token: 'Alice' }));
+    const text = spawnCli(['--mqtt-url', broker.url, '--prefix', charger.station.prefix, 'watch']);
+    const json = spawnCli(['--mqtt-url', broker.url, '--prefix', charger.station.prefix, '--json', 'watch']);
+    await text.waitForLine(/reserved by 7$/);
+    await json.waitForLine(/"reserved_by":7/);
+    await charger.reader.present(card('STRANGER'));
+    await charger.reader.present(card('STRANGER', { connectors: [2] }));
+    const hash = redact('STRANGER').replace(/[[\]]/g, '\\$&');
+    await text.waitForLine(new RegExp(`token ${hash} \\(RFID\\) from rfid_reader narrowed to EVSE 1 \\(EVSE 2 reserved for another driver\\)$`));
+    await text.waitForLine(new RegExp(`token ${hash} \\(RFID\\) from rfid_reader refused, no EVSE left \\(EVSE 2 reserved for another driver\\)$`));
+    await json.waitForLine(/"type":"token","kind":"refused"/);
+    text.child.kill('SIGINT');
+    json.child.kill('SIGINT');
+    const events = (await json.exited).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
+    expect(events.filter((e) => e.type === 'token')).toEqual([
+      expect.objectContaining({ kind: 'narrowed', token: redact('STRANGER'), provider: 'rfid_reader', evses_asked: 'all', evses_kept: [1], removed: [{ evse_id: 2, why: 'ReservedForOtherToken' }] }),
+      expect.objectContaining({ kind: 'refused', evses_asked: [2], evses_kept: [] }),
+    ]);
+    expect((await text.exited).code).toBe(0);
   });
 });

@@ -194,6 +194,8 @@
         return { kind: 'connector', parts: [evseChange(event)] };
       case 'status':
         return { kind: 'status', parts: [`Module ${event.status}`] };
+      case 'token':
+        return { kind: 'token', parts: [el('span', { class: 'reason', text: event.kind === 'narrowed' ? 'Token narrowed' : 'Token refused' }), `: ${event.description}`] };
       default:
         return { kind: 'other', parts: [String(event.type)] };
     }
@@ -222,15 +224,24 @@
     ['rss_bytes', 'Resident memory'],
   ];
 
+  /** The token path's counts (only a module in the token path publishes them). */
+  const TOKENS = [
+    ['passed', 'Tokens passed unchanged'],
+    ['narrowed', 'Tokens narrowed'],
+    ['refused', 'Tokens refused'],
+    ['refused_at_validation', 'Tokens refused at validation'],
+  ];
+
   function renderDiagnostics(parts, snapshot) {
     const diagnostics = snapshot && snapshot.diagnostics;
     if (!diagnostics) {
       parts.diagnostics.replaceChildren(el('dt', { text: 'none published yet' }));
       return;
     }
+    const tokens = snapshot.tokens || {};
+    const rows = [...DIAGNOSTICS.map(([key, title]) => [title, diagnostics[key], key]), ...(snapshot.tokens ? TOKENS.map(([key, title]) => [title, tokens[key], key]) : [])];
     parts.diagnostics.replaceChildren(
-      ...DIAGNOSTICS.flatMap(([key, title]) => {
-        const value = diagnostics[key];
+      ...rows.flatMap(([title, value, key]) => {
         const shown = typeof value !== 'number' ? '–' : key.endsWith('_bytes') ? `${(value / 1048576).toFixed(1)} MB` : String(value);
         return [el('dt', { text: title }), el('dd', { text: shown })];
       }),

@@ -14,6 +14,7 @@ import { ManagerDouble, type ManagedModule, type ManagerOptions } from '../suppo
 import { type LogLine, type ModuleOptions, REPO_ROOT, runModuleToExit, startModule, uniquePrefix } from '../support/module-process';
 import { type Collector, Probe } from '../support/probe';
 import { sleep, track, trackChild } from '../support/teardown';
+import { ACCEPTED, AuthSide, card, TokenProviderDouble, ValidatorDouble } from '../support/token-path';
 
 const MODULE_ID = 'reservation';
 const MODULE_READY = '{"msg_type":"ModuleReady","data":true}';
@@ -299,6 +300,33 @@ describe('a standalone module (--everest)', () => {
     await sleep(1000);
     expect(firstRun.moduleReadies.map((r) => r.raw)).toEqual([MODULE_READY]);
     expect(secondRun.moduleReadies.map((r) => r.raw)).toEqual([MODULE_READY]);
+  });
+
+  it('enters the token path with the token_providers and token_validators the manager connects (Auth wired to the module)', async () => {
+    const prefix = uniquePrefix();
+    const reader = await TokenProviderDouble.start(broker, prefix, 'rfid_reader');
+    const validator = await ValidatorDouble.start(broker, prefix, 'ocpp', 'auth_validator');
+    const auth = await AuthSide.start(broker, prefix, MODULE_ID);
+    const manager = await startManager(broker, {
+      prefix,
+      modules: {
+        [MODULE_ID]: reservationModule({
+          configModule: { connectors: 2 },
+          connections: { token_providers: [reader.connection], token_validators: [validator.connection] },
+        }),
+        rfid_reader: { moduleName: 'PN532TokenProvider', alreadyReady: true },
+        ocpp: { moduleName: 'OCPP201', alreadyReady: true },
+      },
+    });
+    const module = await startModule(standalone(prefix));
+    await until(() => manager.globalReadyCount === 1, 'GlobalReady');
+    expect(module.lines().find(logged('module ready'))).toMatchObject({ token_providers: 1, token_validators: 1 });
+    const { probe } = await ocppProbe(prefix);
+    expect(await probe.invoke(MODULE_ID, 'reserve_now', { connector_id: 1, reservation: reservation(1, { id_token: 'ALICE' }) })).toBe('Accepted');
+    await reader.present(card('BOB'));
+    expect((await auth.nth(1)).connectors).toEqual([2]);
+    expect(await auth.validate(card('alice', { connectors: [1] }))).toEqual({ ...ACCEPTED, reservation_id: 1 });
+    expect(validator.asked()).toEqual([card('alice', { connectors: [1] })]);
   });
 
   it('works with the manager double the README offers for trying it by hand (npm run manager-double)', async () => {

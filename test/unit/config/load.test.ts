@@ -209,3 +209,44 @@ describe('RESERVATION_OPTIMIZE_FOR', () => {
     expect(optimizesForSize({ RESERVATION_OPTIMIZE_FOR: 'size' })).toBe(true);
   });
 });
+
+describe('the token path (issue 27)', () => {
+  it('reads token_providers and token_validators in config order, and none when not connected', () => {
+    const file = path.join(tmp, 'token-path.yaml');
+    const connections = {
+      token_providers: [
+        { module_id: 'rfid_reader', implementation_id: 'main' },
+        { module_id: 'ocpp', implementation_id: 'auth_provider' },
+      ],
+      token_validators: [{ module_id: 'ocpp', implementation_id: 'auth_validator' }],
+    };
+    writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', connections } } }));
+    const config = loadConfig(cli({ config: file }), {});
+    expect(config.tokenProviders).toEqual([
+      { moduleId: 'rfid_reader', implId: 'main' },
+      { moduleId: 'ocpp', implId: 'auth_provider' },
+    ]);
+    expect(config.tokenValidators).toEqual([{ moduleId: 'ocpp', implId: 'auth_validator' }]);
+    expect(loadConfig(cli(), {}).tokenProviders).toEqual([]);
+  });
+
+  it('refuses a provider named twice, or one without a plain module id, naming the requirement', () => {
+    const file = path.join(tmp, 'token-path-bad.yaml');
+    const reader = { module_id: 'rfid_reader', implementation_id: 'main' };
+    writeFileSync(file, stringify({ active_modules: { reservation: { module: 'Reservation', connections: { token_providers: [reader, reader], token_validators: [{ module_id: 'a/b', implementation_id: 'x' }] } } } }));
+    const message = configError(cli({ config: file }));
+    expect(message).toContain('connections.token_providers[1] repeats rfid_reader/main');
+    expect(message).toContain('connections.token_validators[0] needs module_id and implementation_id');
+  });
+
+  it('shows the wiring in examples/everest-token-path.yaml: every provider and validator to the module, Auth only to the module', () => {
+    const file = path.join(root, 'examples', 'everest-token-path.yaml');
+    const config = loadConfig(cli({ config: file }), {});
+    expect(config.tokenProviders.map((c) => `${c.moduleId}.${c.implId}`)).toEqual(['rfid_reader.main', 'ocpp.auth_provider', 'evse_manager_1.token_provider', 'evse_manager_2.token_provider']);
+    expect(config.tokenValidators.map((c) => `${c.moduleId}.${c.implId}`)).toEqual(['ocpp.auth_validator']);
+    const modules = (parse(readFileSync(file, 'utf8')) as { active_modules: Record<string, { connections?: Record<string, Array<{ module_id: string; implementation_id: string }>> }> }).active_modules;
+    const auth = modules.auth?.connections ?? {};
+    expect(auth.token_provider).toEqual([{ module_id: 'reservation', implementation_id: 'token_provider' }]);
+    expect(auth.token_validator).toEqual([{ module_id: 'reservation', implementation_id: 'token_validator' }]);
+  });
+});

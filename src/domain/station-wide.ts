@@ -1,6 +1,6 @@
 import { keepsGuarantee, newestToRemove, shownReserved } from './guarantee';
 import type { Station } from './station';
-import { reservedFor } from './tokens';
+import { tokenKey } from './tokens';
 import { type ConnectorType, type HeldReservation, UNKNOWN_TYPE } from './types';
 
 /** The key of "taking this EVSE changes only the count" (no profile key is empty: a type name never is). */
@@ -24,6 +24,9 @@ export class StationWideReservations {
    * are alike to the guarantee, so a token at the gate asks the engine once per profile, not per EVSE.
    */
   private withoutAnswers: { station: number; held: number; byKey: Map<string, boolean> } | undefined;
+  /** Held ones by their token's key and by their parent token's: a token at the gate finds its own without a scan per EVSE. */
+  private readonly byToken = new Map<string, Set<HeldReservation>>();
+  private readonly byParent = new Map<string, Set<HeldReservation>>();
 
   constructor(private readonly station: Station) {}
 
@@ -34,11 +37,15 @@ export class StationWideReservations {
   add(reservation: HeldReservation): void {
     this.held.set(reservation.reservationId, reservation);
     this.count(reservation, 1);
+    index(this.byToken, tokenKey(reservation.idToken), reservation, true);
+    if (reservation.parentIdToken !== undefined) index(this.byParent, tokenKey(reservation.parentIdToken), reservation, true);
   }
 
   delete(reservation: HeldReservation): void {
     this.held.delete(reservation.reservationId);
     this.count(reservation, -1);
+    index(this.byToken, tokenKey(reservation.idToken), reservation, false);
+    if (reservation.parentIdToken !== undefined) index(this.byParent, tokenKey(reservation.parentIdToken), reservation, false);
   }
 
   /** Runs `decide` as if `reservation` were not held, keeping its place in the acceptance order. */
@@ -102,16 +109,20 @@ export class StationWideReservations {
 
   /** The oldest one held for this token or parent token. */
   forToken(idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
-    for (const reservation of this.held.values()) if (reservedFor(reservation, idToken, parentIdToken)) return reservation;
-    return undefined;
+    return this.ownedBy(idToken, parentIdToken)[0];
   }
 
   /** The oldest one held for this token or parent token whose type the EVSE at `position` has (in any state). */
   forTokenAt(position: number, idToken: string, parentIdToken: string | undefined): HeldReservation | undefined {
-    for (const reservation of this.held.values()) {
-      if (reservedFor(reservation, idToken, parentIdToken) && this.station.hasType(position, reservation.connectorType ?? UNKNOWN_TYPE)) return reservation;
-    }
-    return undefined;
+    return this.ownedBy(idToken, parentIdToken).find((reservation) => this.station.hasType(position, reservation.connectorType ?? UNKNOWN_TYPE));
+  }
+
+  /** Those held for this token (or, if given, its parent token), oldest first: as reservedFor matches. */
+  private ownedBy(idToken: string, parentIdToken: string | undefined): HeldReservation[] {
+    const byToken = this.byToken.get(tokenKey(idToken));
+    const byParent = parentIdToken === undefined ? undefined : this.byParent.get(tokenKey(parentIdToken));
+    if (byToken === undefined && byParent === undefined) return [];
+    return [...new Set([...(byToken ?? []), ...(byParent ?? [])])].sort((a, b) => a.order - b.order);
   }
 
   /** Those whose type the EVSE at `position` has (in any state): the ones that may need it. */
@@ -130,4 +141,12 @@ export class StationWideReservations {
     if (count > 0) this.types.set(type, count);
     else this.types.delete(type);
   }
+}
+
+function index(map: Map<string, Set<HeldReservation>>, key: string, reservation: HeldReservation, add: boolean): void {
+  const set = map.get(key) ?? new Set<HeldReservation>();
+  if (add) set.add(reservation);
+  else set.delete(reservation);
+  if (set.size > 0) map.set(key, set);
+  else map.delete(key);
 }

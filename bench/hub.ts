@@ -9,12 +9,12 @@ import type { SessionEvent } from '../src/generated/types';
 import type { Snapshot } from '../src/module/snapshot';
 import type { Broker } from '../test/support/broker';
 import { type Answer, BenchCaller, type Call, percentile } from './caller';
+import { fmt, table } from './format';
 import { fill, HUB_MAX_HELD, HUB_TYPES, hubStation, typeOrders } from './guarantee';
 import { HubSimulator } from './hub-simulator';
+import { HOUR_MS, MODULE_ID } from './module';
 import { cpuMs, rssMb } from './proc';
 
-const MODULE_ID = 'reservation';
-const HOUR_MS = 3_600_000;
 /** Rounds of each phase measured, after WARM_UP_ROUNDS unrecorded. */
 const ROUNDS = 500;
 /** A station-wide cancel and reserve again each set off calls to most EVSE managers: tens of ms a round. */
@@ -318,4 +318,40 @@ export async function measureHubModule(deps: HubDeps): Promise<HubResult> {
     await module.stop();
     await simulator.close();
   }
+}
+
+/** The hub's rows and what they mean, as npm run bench prints them. */
+export function hubSection(hub: HubResult): string[] {
+  const byType = Object.entries(hub.heldByType)
+    .map(([type, n]) => `${n} ${type}`)
+    .join(', ');
+  return [
+    `## Hub: ${hub.evses} EVSE managers, evse interface (dist/main.js, QoS 2, one call at a time)`,
+    '',
+    `${hub.evses} EVSEs with ${hub.connectors} connectors of four types, ${hub.occupied} with a car, ${hub.disabledConnectors} connectors disabled; ` +
+      `${hub.held} station-wide reservations held when the station refused every type (${byType}; the engine alone accepts ${hub.engineHeld} in the same order); ` +
+      `${hub.acceptingEvses} free EVSEs still take an EVSE-specific one. The EVSE managers are one simulator answering as EVerest's EvseManager does.`,
+    '',
+    table(
+      ['what', 'calls', 'answers', 'per s, one at a time', 'p50 ms', 'p99 ms'],
+      hub.rows.map((r) => [
+        r.what,
+        String(r.calls),
+        Object.entries(r.answers)
+          .map(([answer, n]) => `${answer} x${n}`)
+          .join(', '),
+        fmt(r.callsPerSecond),
+        fmt(r.p50Ms, 2),
+        fmt(r.p99Ms, 2),
+      ]),
+    ),
+    '',
+    `Per round of each phase, module CPU and reserve / cancel_reservation calls to the EVSE managers: ${Object.entries(hub.cpuUsPerRound)
+      .map(([phase, us]) => `${phase}: ${fmt(us)} µs, ${fmt(hub.evseCallsPerRound[phase] ?? Number.NaN, 1)} calls`)
+      .join('; ')}. So ~${fmt(hub.cpuUsPerEvent)} µs of module CPU per EVSE event.`,
+    `Held at the end: ${hub.heldAtEnd}; reservation_update while measuring: ${Object.entries(hub.updates)
+      .map(([status, n]) => `${status} x${n}`)
+      .join(', ')}. Module RSS after: ${fmt(hub.rssMb)} MB. The hub took ${fmt(hub.seconds)} s.`,
+    '',
+  ];
 }

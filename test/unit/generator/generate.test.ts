@@ -4,7 +4,7 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
-import { GenerateError, generate, staleFiles } from '../../../scripts/generate';
+import { GenerateError, generate, README_CONFIG_END, README_CONFIG_START, staleFiles } from '../../../scripts/generate';
 import type { CompiledInterface, InterfaceSchema, Validate } from '../../../src/schema/schema-types';
 import { check, compileInterface, InterfaceValidator } from '../../../src/schema/validate';
 
@@ -125,6 +125,20 @@ describe('generate() on a YAML tree', () => {
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('default: 2', 'default: 3'));
     // the default lives in the schema and in the compiled config validator that fills it in
     expect(staleFiles(tmp)).toEqual(['src/generated/manifest.ts', 'src/generated/config-validator.ts']);
+  });
+
+  it('writes the config table between its markers in whichever page carries them, README.md or a page of docs/', () => {
+    const page = (title: string, markers: boolean): string =>
+      `# ${title}\n\n${markers ? `${README_CONFIG_START}\nold table\n${README_CONFIG_END}\n` : ''}after\n`;
+    writeFileSync(path.join(tmp, 'README.md'), page('Front door', false));
+    mkdirSync(path.join(tmp, 'docs', 'reference'), { recursive: true });
+    writeFileSync(path.join(tmp, 'docs', 'running.md'), page('Running', false));
+    writeFileSync(path.join(tmp, 'docs', 'reference', 'config.md'), page('Config', true));
+    const files = generate(tmp);
+    expect([...files.keys()].filter((file) => file.endsWith('.md'))).toEqual(['docs/reference/config.md']);
+    expect(files.get('docs/reference/config.md')).toBe(
+      `# Config\n\n${README_CONFIG_START}\n| parameter | type | default | meaning |\n|---|---|---|---|\n| \`size\` | integer | \`2\` | How many |\n${README_CONFIG_END}\nafter\n`,
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import { type Answer, BenchCaller, type Call, percentile } from './caller';
 import { fmt, table } from './format';
 import { fill, HUB_MAX_HELD, HUB_TYPES, hubStation, typeOrders } from './guarantee';
 import { HubSimulator } from './hub-simulator';
+import { measureTokenPath, type TokenPathResult, TokenPeers } from './token-path';
 import { HOUR_MS, MODULE_ID } from './module';
 import { cpuMs, rssMb } from './proc';
 
@@ -77,6 +78,8 @@ export interface HubResult {
   rssMb: number;
   errors: number;
   seconds: number;
+  /** A card through the module's gate and validate_token through it, on the full hub (bench/token-path.ts). */
+  tokenPath: TokenPathResult;
 }
 
 export interface HubDeps {
@@ -117,9 +120,10 @@ export async function measureHubModule(deps: HubDeps): Promise<HubResult> {
   const evses = hubStation();
   const expiry = new Date(Date.now() + HOUR_MS).toISOString();
   const simulator = await HubSimulator.start(broker.url, prefix, evses);
+  const peers = await TokenPeers.start(broker.url, prefix, MODULE_ID);
   const module = await deps.startModule(prefix, {
     config_module: { reservation_interface: 'evse', reserve_connector_zero_supported: true },
-    connections: { evse_manager: simulator.connections },
+    connections: { evse_manager: simulator.connections, ...TokenPeers.connections },
   });
   const caller = await BenchCaller.connect(broker.url, prefix, 'bench-hub', 2);
   const updates: Record<string, number> = {};
@@ -278,6 +282,15 @@ export async function measureHubModule(deps: HubDeps): Promise<HubResult> {
       }
     });
     counting = false;
+    const tokenPath = await measureTokenPath({
+      peers,
+      caller,
+      moduleId: MODULE_ID,
+      positions: accepting,
+      evseCount: evses.length,
+      moduleCpuMs: () => cpuMs(module.pid),
+      carAt: (position, plugged) => simulator.sessionEvent(position, plugged ? sessionEvent('SessionStarted', { session_started: { reason: 'EVConnected' } }) : sessionEvent('SessionFinished')),
+    });
 
     const list = await one({ cmd: 'list_reservations', impl: 'status', args: {}, expect: undefined });
     const heldAtEnd = Array.isArray(list.answer.retval) ? list.answer.retval.length : Number.NaN;
@@ -309,10 +322,12 @@ export async function measureHubModule(deps: HubDeps): Promise<HubResult> {
       heldAtEnd,
       updates,
       rssMb: rssMb(module.pid),
-      errors: errors + Object.entries(updates).filter(([status]) => status !== 'Placed' && status !== 'Cancelled').reduce((n, [, count]) => n + count, 0),
+      errors: errors + tokenPath.errors + Object.entries(updates).filter(([status]) => status !== 'Placed' && status !== 'Cancelled').reduce((n, [, count]) => n + count, 0),
       seconds: (Date.now() - began) / 1000,
+      tokenPath,
     };
   } finally {
+    await peers.close();
     await watcher.endAsync();
     await caller.close();
     await module.stop();

@@ -1,7 +1,8 @@
 // npm run bench: the module against two anchors on the same private mosquitto (a bare echo, and
 // an echo that also publishes reservation_end for each cancel, as the module does), then its
 // cost as the number of held reservations grows, its start-up, its footprint at idle, a
-// 128-EVSE hub in the evse interface, and the station-wide guarantee's engine alone.
+// 128-EVSE hub in the evse interface (with a card through the token path), and the station-wide
+// guarantee's engine alone.
 // Prints tables and each target with PASS or MISS, and writes JSON. Each row family has its file
 // (comparison, idle, scale, hub, guarantee); this one runs them in turn and prints them in order.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { comparisonErrors, comparisonSection, comparisonTargets, measureComparis
 import { fmt, type Target } from './format';
 import { engineTarget, guaranteeSection, measureGuarantee } from './guarantee';
 import { hubSection, measureHubModule } from './hub';
+import { tokenPathSection, tokenPathTargets } from './token-path';
 import { IDLE_WINDOW_MS, idleSection, measureIdle, moduleEntries, STARTS, startUpTargets, wakeUpTargets } from './idle';
 import { moduleConfig, ROOT, startModule, stopProcess } from './module';
 import { CONNECTORS, heldMemoryTarget, measureDomainScale, measureScale, scaleSection } from './scale';
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
   const guarantee = measureGuarantee();
   load.end = os.loadavg();
 
-  const targets: Target[] = [...comparisonTargets(comparison), ...startUpTargets(idle), heldMemoryTarget(scale), ...wakeUpTargets(idle), engineTarget(guarantee)];
+  const targets: Target[] = [...comparisonTargets(comparison), ...startUpTargets(idle), heldMemoryTarget(scale), ...wakeUpTargets(idle), engineTarget(guarantee), ...tokenPathTargets(hub.tokenPath)];
   const errors = comparisonErrors(comparison) + scale.rows.reduce((n, r) => n + r.errors, 0) + hub.errors;
 
   const out = [
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     ...idleSection(idle),
     ...scaleSection(domain, scale),
     ...hubSection(hub),
+    ...tokenPathSection(hub.tokenPath),
     ...guaranteeSection(guarantee),
     `Load average (1, 5, 15 min) when each part began: ${Object.entries(load).map(([part, l]) => `${part} ${l.map((v) => v.toFixed(2)).join(' ')}`).join('; ')}.`,
     '',

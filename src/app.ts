@@ -130,12 +130,12 @@ class BrokerLink {
   /** Takes the commands of every implementation. */
   async provide(connection: MqttConnection, implementations: readonly Implementation[], { prefix, moduleId }: ModuleConfig, log: Logger): Promise<void> {
     this.providers = implementations.map(
-      ({ implId, iface, handlers }) =>
+      ({ implId, iface, handlers, qos }) =>
         new CommandProvider(
           connection,
           new InterfaceValidator(iface),
           handlers as Record<string, CommandHandler>,
-          { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES },
+          { prefix, moduleId, implId, maxPayloadBytes: MAX_PAYLOAD_BYTES, ...(qos ? { qos } : {}) },
           log.child({ component: 'provider', impl_id: implId }),
         ),
     );

@@ -9,6 +9,8 @@ import type { Subscribe } from './ports';
 export interface Implementation {
   implId: string;
   iface: CompiledInterface;
+  /** The QoS its calls are taken and answered at (default EVerest's 2; see mqtt/provider.ts). */
+  qos?: 1 | 2;
   /** One function per command of `iface` (the command provider refuses to start with one missing). */
   handlers: object;
 }
@@ -21,8 +23,8 @@ export interface ChangeListener {
 /** How a part reaches its required modules once the module is connected. */
 export interface RequiredLinks {
   subscribe: Subscribe;
-  /** Subscribes to the answers of `cmd` on that implementation; before the first call of it. */
-  prepareCall: (moduleId: string, implId: string, cmd: string) => Promise<void>;
+  /** Subscribes to the answers of `cmd` on that implementation; before the first call of it (at EVerest's QoS 2 unless told). */
+  prepareCall: (moduleId: string, implId: string, cmd: string, qos?: 1 | 2) => Promise<void>;
 }
 
 export interface ModulePart extends Partial<ChangeListener> {

@@ -22,6 +22,8 @@ interface Pending {
 export class CommandCaller {
   private readonly pending = new Map<string, Pending>();
   private readonly subscribed = new Set<string>();
+  /** The QoS of calls to each command topic prepared at another than EVerest's 2. */
+  private readonly callQos = new Map<string, 1>();
 
   constructor(
     private readonly connection: MqttConnection,
@@ -34,12 +36,17 @@ export class CommandCaller {
     return this.pending.size;
   }
 
-  /** Subscribes to the answers of `cmd` on that implementation; call before the first call. */
-  async prepare(moduleId: string, implId: string, cmd: string): Promise<void> {
-    const topic = responseTopic(cmdTopic(this.options.prefix, moduleId, implId, cmd), this.options.origin);
+  /**
+   * Subscribes to the answers of `cmd` on that implementation; call before the first call. At QoS 1
+   * the call and its answer each arrive a round trip sooner (see ProviderOptions.qos).
+   */
+  async prepare(moduleId: string, implId: string, cmd: string, qos: 1 | 2 = 2): Promise<void> {
+    const command = cmdTopic(this.options.prefix, moduleId, implId, cmd);
+    const topic = responseTopic(command, this.options.origin);
+    if (qos === 1) this.callQos.set(command, qos);
     if (this.subscribed.has(topic)) return;
     this.subscribed.add(topic);
-    await this.connection.subscribe(topic, 2, (payload) => this.answer(topic, payload));
+    await this.connection.subscribe(topic, qos, (payload) => this.answer(topic, payload));
   }
 
   call(moduleId: string, implId: string, cmd: string, args: Record<string, unknown>, timeoutMs = this.options.timeoutMs): Promise<CallResult> {
@@ -53,7 +60,7 @@ export class CommandCaller {
       }, timeoutMs);
       this.pending.set(id, { resolve, timer, target });
       const topic = cmdTopic(this.options.prefix, moduleId, implId, cmd);
-      void this.connection.publish(topic, encodeCmd(id, args, this.options.origin), 2);
+      void this.connection.publish(topic, encodeCmd(id, args, this.options.origin), this.callQos.get(topic) ?? 2);
     });
   }
 

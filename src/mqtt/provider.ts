@@ -14,6 +14,11 @@ export interface ProviderOptions {
   implId: string;
   /** Larger payloads are dropped before they are parsed (no EVerest call needs more). */
   maxPayloadBytes: number;
+  /**
+   * The QoS calls are taken and answered at (EVerest's: 2). 1 hands a call over a round trip sooner:
+   * MQTT.js gives a QoS 2 message only once PUBREL has come, and EVerest's framework the answer too.
+   */
+  qos?: 1 | 2;
 }
 
 export class CommandProvider {
@@ -42,7 +47,7 @@ export class CommandProvider {
   async start(): Promise<void> {
     await Promise.all(
       this.validator.cmdNames.map((cmd, i) =>
-        this.connection.subscribe(this.topics[i] as string, 2, (payload, topic) => void this.receive(cmd, topic, payload)),
+        this.connection.subscribe(this.topics[i] as string, this.options.qos ?? 2, (payload, topic) => void this.receive(cmd, topic, payload)),
       ),
     );
   }
@@ -79,9 +84,9 @@ export class CommandProvider {
       const answer = retval instanceof CmdError ? retval : this.encodeFitting(id, reply, retval);
       if (answer instanceof CmdError) {
         this.log.warn({ cmd, call_id: id, origin, error_type: answer.type, reason: answer.message }, 'command answered with an error');
-        await this.connection.publish(reply, encodeError(id, this.options.moduleId, answer), 2);
+        await this.connection.publish(reply, encodeError(id, this.options.moduleId, answer), this.options.qos ?? 2);
       } else {
-        await this.connection.publish(reply, answer, 2);
+        await this.connection.publish(reply, answer, this.options.qos ?? 2);
       }
     } finally {
       this.inFlight--;

@@ -14,6 +14,13 @@ import type { InterfaceValidator } from '../schema/validate';
 import type { GateEvent, TokenLedger } from './ledger';
 import { redact } from './redact';
 
+/**
+ * QoS 1 both ways for tokens: MQTT.js and libmosquitto (EVerest's framework) hand a QoS 2 message
+ * over only once PUBREL has come, a round trip later, and a card tap must not wait. Nothing is lost:
+ * the sessions are clean, so neither QoS survives a reconnect, and Auth ignores a token it has in process.
+ */
+const TOKEN_QOS = 1;
+
 /** What an EvseManager is told for a Plug&Charge token refused here, so the car leaves its Authorize loop. */
 const NOT_AT_THIS_TIME = { authorization_status: 'NotAtThisTime', tariff_messages: [] } as const;
 
@@ -47,7 +54,7 @@ export class TokenGate {
   async connect(subscribe: Subscribe): Promise<void> {
     const { prefix, providers } = this.deps;
     await Promise.all(
-      providers.map((provider) => subscribe(varTopic(prefix, provider.moduleId, provider.implId, 'provided_token'), 2, (payload) => this.received(provider, payload))),
+      providers.map((provider) => subscribe(varTopic(prefix, provider.moduleId, provider.implId, 'provided_token'), TOKEN_QOS, (payload) => this.received(provider, payload))),
     );
   }
 
@@ -75,12 +82,12 @@ export class TokenGate {
         })
       : undefined;
     if (decision === undefined || unchanged(token, decision)) {
-      void this.deps.publish(this.topic, encodeVar(token), 2);
+      void this.deps.publish(this.topic, encodeVar(token), TOKEN_QOS);
       ledger.passed();
       log.debug(who, 'token passed on unchanged');
       return;
     }
-    void this.deps.publish(this.topic, encodeVar({ ...token, connectors: decision.evseIds }), 2);
+    void this.deps.publish(this.topic, encodeVar({ ...token, connectors: decision.evseIds }), TOKEN_QOS);
     const refused = decision.evseIds.length === 0;
     const event: GateEvent = {
       kind: refused ? 'refused' : 'narrowed',

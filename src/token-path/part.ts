@@ -35,7 +35,8 @@ export function enterTokenPath(deps: TokenPathDeps): ModulePart {
   const gate = new TokenGate({ ...deps, validator: new InterfaceValidator(interfaceValidators.auth_token_provider) });
   const validation = new TokenValidation({ ...deps, timeoutMs: deps.validationTimeoutMs, validator: new InterfaceValidator(interfaceValidators.auth_token_validator) });
   return {
-    implementations: [{ implId: TOKEN_VALIDATOR_IMPL_ID, iface: interfaceValidators.auth_token_validator, handlers: validation.handlers }],
+    // A card tap must not wait: the validation round trips at QoS 1 (mqtt/provider.ts says why).
+    implementations: [{ implId: TOKEN_VALIDATOR_IMPL_ID, iface: interfaceValidators.auth_token_validator, handlers: validation.handlers, qos: 1 }],
     async connect({ subscribe, prepareCall }) {
       if (deps.providers.length > 0) await Promise.all(deps.evseManagers.map((evse) => prepareCall(evse.moduleId, evse.implId, 'authorize_response')));
       await validation.connect(subscribe, prepareCall);

@@ -43,12 +43,12 @@ export class TokenValidation {
   }
 
   /** Prepares the calls and follows every validator's validate_result_update. */
-  async connect(subscribe: Subscribe, prepareCall: (moduleId: string, implId: string, cmd: string) => Promise<void>): Promise<void> {
+  async connect(subscribe: Subscribe, prepareCall: (moduleId: string, implId: string, cmd: string, qos?: 1 | 2) => Promise<void>): Promise<void> {
     const { prefix, moduleId, validators, log } = this.deps;
     const ours = varTopic(prefix, moduleId, TOKEN_VALIDATOR_IMPL_ID, 'validate_result_update');
     await Promise.all(
       validators.flatMap((validator) => [
-        prepareCall(validator.moduleId, validator.implId, 'validate_token'),
+        prepareCall(validator.moduleId, validator.implId, 'validate_token', 1),
         subscribe(varTopic(prefix, validator.moduleId, validator.implId, 'validate_result_update'), 2, (payload) => {
           const decoded = decodeVar(payload);
           const problem = decoded ? this.deps.validator.checkVar('validate_result_update', decoded.value) : 'not a Var envelope';

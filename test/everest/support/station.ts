@@ -1,0 +1,132 @@
+// A charging station under EVerest's own manager, for one test: its own mosquitto, the reservation
+// module (module id `reservation`), the caller (`caller`) wired to its impls `main` and `status`,
+// EVSE managers (`evse_manager_1`, ...) wired to it, and, for the token path, EVerest's own Auth
+// (`auth`) with a reader (`reader`) and a validator (`validator`). Where Auth's tokens come from and
+// where they are validated is one TokenPath: rewiring Auth is a change of config, nothing else.
+import { type Broker, startBroker } from '../../support/broker';
+import { type Collector, Probe } from '../../support/probe';
+import { type ActiveModules, type Connection, EverestManager, type ModuleEntry } from './manager';
+import { ControlLine, type EvseSpec, ReservationCaller, TestEvseManager, TestTokenProvider, TestTokenValidator } from './test-modules';
+import type { Tree } from './tree';
+
+export const RESERVATION_ID = 'reservation';
+/** The module name the module folder is installed under (npm run everest-module). */
+export const RESERVATION_MODULE = 'Reservation';
+/** EVerest's topic prefix, the manager's default. */
+export const EVEREST_PREFIX_TOPIC = 'everest/';
+
+/** Where Auth's tokens come from and who validates them, as connections of the config. */
+export interface TokenPath {
+  /** Auth's token_provider and token_validator connections. */
+  auth: { token_provider: Connection[]; token_validator: Connection[] };
+  /** Connections of the reservation module's own entry besides evse_manager (none while it is not in the token path). */
+  reservation: Record<string, Connection[]>;
+}
+
+/** Today's wiring: Auth hears the reader and asks the validator directly; the module is not in the token path. */
+export function directTokenPath(reader: TestTokenProvider, validator: TestTokenValidator): TokenPath {
+  return { auth: { token_provider: [reader.connection], token_validator: [validator.connection] }, reservation: {} };
+}
+
+export interface StationOptions {
+  tree: Tree;
+  /** The EVSE managers, in connection order (EVSE 1 is connection 0, as Auth assumes). */
+  evses?: EvseSpec[];
+  /** config_module of the reservation module's entry. */
+  reservationConfig?: Record<string, unknown>;
+  /** The reservation module is started by the test, not the manager (`standalone: true` in its entry). */
+  standaloneEntry?: boolean;
+  /** Module ids for the manager's --standalone option (startStation). */
+  standalone?: string[];
+  /** EVerest's Auth with a reader and a validator, wired by this token path. */
+  tokenPath?: (reader: TestTokenProvider, validator: TestTokenValidator) => TokenPath;
+  /** config_module of Auth's entry (connection_timeout, which Auth's manifest leaves without default, is set). */
+  authConfig?: Record<string, unknown>;
+  /** startStation waits for the manager's "All modules are initialized" and every test module's GlobalReady (default true). */
+  waitReady?: boolean;
+}
+
+/** A station's broker, the test's client on it and the modules' config: everything but the manager. */
+export interface PreparedStation {
+  broker: Broker;
+  /** The test's own MQTT client on the station's broker. */
+  probe: Probe;
+  /** Every message on the broker since before the manager started, in the order the broker delivered them. */
+  wire: Collector;
+  line: ControlLine;
+  tree: Tree;
+  modules: ActiveModules;
+  caller: ReservationCaller;
+  evses: TestEvseManager[];
+  reader: TestTokenProvider;
+  validator: TestTokenValidator;
+}
+
+export interface Station extends PreparedStation {
+  manager: EverestManager;
+}
+
+/** The station's active_modules, from its parts. */
+function activeModules(options: StationOptions, parts: Pick<Station, 'caller' | 'evses' | 'reader' | 'validator'>): ActiveModules {
+  const { caller, evses, reader, validator } = parts;
+  const tokenPath = options.tokenPath?.(reader, validator);
+  const evseConnections = evses.map((e) => e.connection);
+  const modules: ActiveModules = {
+    [RESERVATION_ID]: {
+      module: RESERVATION_MODULE,
+      ...(options.standaloneEntry ? { standalone: true } : {}),
+      ...(options.reservationConfig !== undefined ? { config_module: options.reservationConfig } : {}),
+      connections: { evse_manager: evseConnections, ...tokenPath?.reservation },
+    },
+    [caller.moduleId]: {
+      module: 'TestReservationCaller',
+      connections: {
+        reservation: [{ module_id: RESERVATION_ID, implementation_id: 'main' }],
+        reservation_status: [{ module_id: RESERVATION_ID, implementation_id: 'status' }],
+      },
+    },
+  };
+  for (const evse of evses) modules[evse.moduleId] = { module: 'TestEvseManager', config_module: evse.configModule };
+  if (tokenPath !== undefined) {
+    const auth: ModuleEntry = {
+      module: 'Auth',
+      config_module: { connection_timeout: 30, selection_algorithm: 'FindFirst', ...options.authConfig },
+      connections: { ...tokenPath.auth, evse_manager: evseConnections },
+    };
+    modules.auth = auth;
+    modules[reader.moduleId] = { module: 'TestTokenProvider' };
+    modules[validator.moduleId] = { module: 'TestTokenValidator' };
+  }
+  return modules;
+}
+
+/** The station's broker, the test's client and the config, with no manager yet. */
+export async function prepareStation(options: StationOptions): Promise<PreparedStation> {
+  const broker = await startBroker();
+  const probe = await Probe.connect(broker.url, { prefix: EVEREST_PREFIX_TOPIC, origin: 'test' });
+  const wire = await probe.collect('#');
+  const line = await ControlLine.open(probe);
+  const evses = (options.evses ?? [{ id: 1, connectorTypes: ['Unknown'] }]).map((spec, i) => new TestEvseManager(line, `evse_manager_${i + 1}`, spec));
+  const parts = { caller: new ReservationCaller(line), evses, reader: new TestTokenProvider(line), validator: new TestTokenValidator(line) };
+  return { broker, probe, wire, line, tree: options.tree, modules: activeModules(options, parts), ...parts };
+}
+
+/** Starts EVerest's manager for a prepared station. */
+export function startManager(station: PreparedStation, standalone?: string[]): EverestManager {
+  return EverestManager.start({ tree: station.tree, broker: station.broker, modules: station.modules, ...(standalone ? { standalone } : {}) });
+}
+
+/** Starts the station's broker and manager; by default resolves once the whole station is ready. */
+export async function startStation(options: StationOptions): Promise<Station> {
+  const prepared = await prepareStation(options);
+  const station: Station = { ...prepared, manager: startManager(prepared, options.standalone) };
+  if (options.waitReady ?? true) await stationReady(station);
+  return station;
+}
+
+/** The manager counted every module ready, and GlobalReady reached every test module. */
+export async function stationReady(station: Station): Promise<void> {
+  await station.manager.ready();
+  const testModules = [station.caller, ...station.evses, ...(station.modules.auth ? [station.reader, station.validator] : [])];
+  await Promise.all(testModules.map((m) => m.ready()));
+}

@@ -1,0 +1,88 @@
+// An EVerest tree for one test file: a copy of EVEREST_PREFIX with the module installed into it
+// exactly as README's "Running under EVerest" tells an integrator (so what is tested is what
+// ships), and the suite's everestjs test modules beside it. Removed after the file.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { EVEREST_DIRS } from '../../../scripts/everest-module';
+import { REPO_ROOT } from '../../support/module-process';
+import { track } from '../../support/teardown';
+import { everestPrefix } from './prefix';
+
+const run = promisify(execFile);
+
+/**
+ * Which `reservation` interface the tree declares: today's (`evse`, the kit's own tree, everest-core
+ * 2024.11.0 and later) or the seed's (`connector`, everest-core 2022.10 to 2024.10).
+ */
+export type TreeEra = 'evse' | 'connector';
+
+export interface Tree {
+  /** The copy: the manager's --prefix. */
+  prefix: string;
+  era: TreeEra;
+  modulesDir: string;
+  /** What the installation printed (npm run everest-module), for the tests that read it. */
+  installOutput: string;
+}
+
+const TEST_MODULES_DIR = path.join(REPO_ROOT, 'test', 'everest', 'modules');
+/** Shared by every test module; copied into each folder, which the manager starts on its own. */
+const CHANNEL_FILE = 'test-channel.js';
+
+/** The suite's everestjs modules: every folder of test/everest/modules. */
+function testModuleNames(): string[] {
+  return readdirSync(TEST_MODULES_DIR).filter((name) => statSync(path.join(TEST_MODULES_DIR, name)).isDirectory());
+}
+
+async function everestModule(args: string[]): Promise<string> {
+  const { stdout, stderr } = await run('npm', ['run', '--silent', 'everest-module', '--', ...args], { cwd: REPO_ROOT });
+  return stdout + stderr;
+}
+
+/**
+ * An EVerest tree of the seed's era, made from today's: its reservation interface and types are the
+ * seed's declarations, which this checkout keeps as interfaces/reservation.yaml and
+ * types/reservation.yaml (the interface is EVerest's of that era verbatim; the types are its fields,
+ * with the bounds this module adds). Nothing else in the tree refers to them.
+ */
+function makeSeedEra(prefix: string): void {
+  for (const kind of ['interfaces', 'types'] as const) {
+    const target = path.join(prefix, EVEREST_DIRS[kind], 'reservation.yaml');
+    rmSync(target, { force: true });
+    cpSync(path.join(REPO_ROOT, kind, 'reservation.yaml'), target);
+  }
+}
+
+/** README's installation into `prefix` for a tree of `era`. */
+async function installModule(prefix: string, era: TreeEra): Promise<string> {
+  if (era === 'evse') return everestModule(['--interface', 'evse', prefix]);
+  const output = await everestModule([path.join(prefix, EVEREST_DIRS.modules)]);
+  for (const kind of ['interfaces', 'types'] as const) {
+    cpSync(path.join(REPO_ROOT, kind, 'reservation_status.yaml'), path.join(prefix, EVEREST_DIRS[kind], 'reservation_status.yaml'));
+  }
+  return output;
+}
+
+function installTestModules(modulesDir: string): void {
+  for (const name of testModuleNames()) {
+    const folder = path.join(modulesDir, name);
+    cpSync(path.join(TEST_MODULES_DIR, name), folder, { recursive: true });
+    cpSync(path.join(TEST_MODULES_DIR, CHANNEL_FILE), path.join(folder, CHANNEL_FILE));
+  }
+}
+
+/** A copy of EVEREST_PREFIX of `era` with the module and the test modules installed; removed after the test file. */
+export async function installedTree(era: TreeEra): Promise<Tree> {
+  const source = everestPrefix();
+  const prefix = mkdtempSync(path.join(os.tmpdir(), `everest-${era}-`));
+  track(`EVerest tree ${prefix}`, () => rmSync(prefix, { recursive: true, force: true }), 'file');
+  cpSync(source, prefix, { recursive: true, verbatimSymlinks: true });
+  if (era === 'connector') makeSeedEra(prefix);
+  const installOutput = await installModule(prefix, era);
+  const modulesDir = path.join(prefix, EVEREST_DIRS.modules);
+  installTestModules(modulesDir);
+  return { prefix, era, modulesDir, installOutput };
+}

@@ -2,10 +2,11 @@
 // exactly as README's "Running under EVerest" tells an integrator (so what is tested is what
 // ships), and the suite's everestjs test modules beside it. Removed after the file.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parseDocument } from 'yaml';
 import { EVEREST_DIRS } from '../../../scripts/everest-module';
 import { REPO_ROOT } from '../../support/module-process';
 import { track } from '../../support/teardown';
@@ -43,16 +44,30 @@ async function everestModule(args: string[]): Promise<string> {
 }
 
 /**
+ * The seed's types/reservation.yaml as an EVerest tree can hold it: this checkout's, without the
+ * bounds it adds to reservation_id (±(2^53 - 1)), which EVerest's manager cannot read (its YAML
+ * loader converts integers with stoi and refuses the whole file). The module checks those bounds itself.
+ */
+function seedTypesForEverest(): string {
+  const document = parseDocument(readFileSync(path.join(REPO_ROOT, 'types', 'reservation.yaml'), 'utf8'));
+  for (const bound of ['minimum', 'maximum']) {
+    if (!document.deleteIn(['types', 'Reservation', 'properties', 'reservation_id', bound])) throw new Error(`types/reservation.yaml: reservation_id has no ${bound} any more`);
+  }
+  return document.toString();
+}
+
+/**
  * An EVerest tree of the seed's era, made from today's: its reservation interface and types are the
- * seed's declarations, which this checkout keeps as interfaces/reservation.yaml and
- * types/reservation.yaml (the interface is EVerest's of that era verbatim; the types are its fields,
- * with the bounds this module adds). Nothing else in the tree refers to them.
+ * seed's declarations, as this checkout keeps them in interfaces/reservation.yaml (EVerest's of that
+ * era, verbatim) and types/reservation.yaml (its fields, with this module's bounds). Nothing else in
+ * the tree refers to them.
  */
 function makeSeedEra(prefix: string): void {
+  const files = { interfaces: readFileSync(path.join(REPO_ROOT, 'interfaces', 'reservation.yaml'), 'utf8'), types: seedTypesForEverest() };
   for (const kind of ['interfaces', 'types'] as const) {
     const target = path.join(prefix, EVEREST_DIRS[kind], 'reservation.yaml');
     rmSync(target, { force: true });
-    cpSync(path.join(REPO_ROOT, kind, 'reservation.yaml'), target);
+    writeFileSync(target, files[kind]);
   }
 }
 

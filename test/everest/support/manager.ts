@@ -46,10 +46,14 @@ export interface ManagerOptions {
 
 /** The manager's config: the test's broker, no telemetry, and every message checked against the tree's schemas. */
 export function managerConfig(broker: Broker, modules: ActiveModules): string {
-  return stringify({
-    settings: { mqtt_broker_host: '127.0.0.1', mqtt_broker_port: broker.port, telemetry_enabled: false, validate_schema: true },
-    active_modules: modules,
-  });
+  return stringify(
+    {
+      settings: { mqtt_broker_host: '127.0.0.1', mqtt_broker_port: broker.port, telemetry_enabled: false, validate_schema: true },
+      active_modules: modules,
+    },
+    // The manager's config schema takes no YAML aliases (one list of connections used twice).
+    { aliasDuplicateObjects: false },
+  );
 }
 
 export class EverestManager {
@@ -108,16 +112,22 @@ export class EverestManager {
     return this.text.replace(ANSI_STYLE, '');
   }
 
-  /** Resolves once the output holds `text`; rejects (with the output) if the manager exits first or after timeoutMs. */
-  async waitFor(text: string | RegExp, timeoutMs = 60_000): Promise<void> {
-    const found = (): boolean => (typeof text === 'string' ? this.output().includes(text) : text.test(this.output()));
+  /**
+   * Resolves once the output holds `text` (or satisfies it, given a function); rejects (with the
+   * output) if the manager exits first or after timeoutMs.
+   */
+  async waitFor(text: string | RegExp | ((output: string) => boolean), timeoutMs = 60_000): Promise<void> {
+    const found = (): boolean => {
+      const output = this.output();
+      return typeof text === 'string' ? output.includes(text) : text instanceof RegExp ? text.test(output) : text(output);
+    };
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (found()) return;
       const exited = this.child.exitCode !== null || this.child.signalCode !== null;
       if (exited || Date.now() > deadline) {
         const why = exited ? `the manager exited (${this.child.exitCode ?? this.child.signalCode})` : `not within ${timeoutMs} ms`;
-        throw new Error(`waiting for "${String(text)}" in the manager's output: ${why}. Output:\n${this.output().slice(-20_000)}`);
+        throw new Error(`waiting for ${typeof text === 'function' ? 'a condition' : `"${String(text)}"`} in the manager's output: ${why}. Output:\n${this.output().slice(-20_000)}`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(500, deadline - Date.now()));

@@ -130,3 +130,27 @@ export async function stationReady(station: Station): Promise<void> {
   const testModules = [station.caller, ...station.evses, ...(station.modules.auth ? [station.reader, station.validator] : [])];
   await Promise.all(testModules.map((m) => m.ready()));
 }
+
+/** How often `text` occurs in `output`. */
+function occurrences(output: string, text: string): number {
+  return output.split(text).length - 1;
+}
+
+const AUTH_TOOK_TOKEN = 'Received new token';
+const AUTH_NOT_STARTED = 'Auth not fully initialized. Discarding provided token';
+const PRESENT_ATTEMPTS = 5;
+
+/**
+ * The reader presents `token` until EVerest's Auth takes it in: Auth discards tokens that arrive
+ * before its own start-up (get_evse of every EVSE manager, after GlobalReady) has finished.
+ */
+export async function presentToAuth(station: Station, token: Record<string, unknown>): Promise<void> {
+  for (let attempt = 1; attempt <= PRESENT_ATTEMPTS; attempt++) {
+    const before = station.manager.output();
+    const [taken, discarded] = [occurrences(before, AUTH_TOOK_TOKEN), occurrences(before, AUTH_NOT_STARTED)];
+    await station.reader.present(token);
+    await station.manager.waitFor((output) => occurrences(output, AUTH_TOOK_TOKEN) > taken || occurrences(output, AUTH_NOT_STARTED) > discarded, 30_000);
+    if (occurrences(station.manager.output(), AUTH_TOOK_TOKEN) > taken) return;
+  }
+  throw new Error(`Auth discarded the token ${PRESENT_ATTEMPTS} times: it never finished starting`);
+}

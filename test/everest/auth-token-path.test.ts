@@ -6,23 +6,15 @@
 // station with Auth's token_provider and token_validator wired to the module (a TokenPath of its own).
 import { rfid } from './support/test-modules';
 import { directTokenPath, presentToAuth, startStation } from './support/station';
-import { installedTree, type Tree } from './support/tree';
+import { treeForThisFile } from './support/tree';
 
-let tree: Tree;
+const tree = treeForThisFile('evse');
 
-beforeAll(async () => {
-  tree = await installedTree('evse');
-});
-
-const EVSES = [
-  { id: 1, connectorTypes: ['cCCS2'] },
-  { id: 2, connectorTypes: ['cCCS2', 'cType2'] },
-];
 const ACCEPTED = { authorization_status: 'Accepted', tariff_messages: [] };
 
 describe("EVerest's Auth wired straight to a reader and a validator (the module not in the token path)", () => {
   it("takes a card the validator accepts to the first free EVSE manager's authorize_response", async () => {
-    const station = await startStation({ tree, evses: EVSES, tokenPath: directTokenPath });
+    const station = await startStation({ tree: tree(), tokenPath: directTokenPath });
     await station.validator.answer({ 'CARD-1': ACCEPTED });
     await presentToAuth(station, rfid('CARD-1'));
 
@@ -34,7 +26,7 @@ describe("EVerest's Auth wired straight to a reader and a validator (the module 
   });
 
   it("tells only the EVSEs of the token's own list of a card the validator refuses, and authorises none", async () => {
-    const station = await startStation({ tree, evses: EVSES, tokenPath: directTokenPath });
+    const station = await startStation({ tree: tree(), tokenPath: directTokenPath });
     // The reader of EVSE 2: its tokens name that EVSE.
     await presentToAuth(station, rfid('STRANGER', { connectors: [2] }));
     expect((await station.validator.waitForCall((c) => c.cmd === 'validate_token')).args).toMatchObject({ provided_token: { connectors: [2] } });

@@ -5,13 +5,9 @@
 // declares them, and hears every var; the everestjs EVSE managers are called and report sessions.
 import { isDeepStrictEqual } from 'node:util';
 import { type Station, startStation } from './support/station';
-import { installedTree, type Tree } from './support/tree';
+import { treeForThisFile } from './support/tree';
 
-let tree: Tree;
-
-beforeAll(async () => {
-  tree = await installedTree('connector');
-});
+const tree = treeForThisFile('connector');
 
 const EVSES = [
   { id: 1, connectorTypes: ['Unknown'] },
@@ -29,7 +25,7 @@ function heardEnd(station: Station, value: { reservation_id: number; reason: str
 
 describe("the caller, wired to impls main and status of the connector folder, through EVerest's framework", () => {
   it('finds the commands and vars the older tree declares, and each answers as that interface says', async () => {
-    const station = await startStation({ tree, evses: EVSES, reservationConfig: { reserve_connector_zero_supported: true } });
+    const station = await startStation({ tree: tree(), evses: EVSES, reservationConfig: { reserve_connector_zero_supported: true } });
     const ready = await station.caller.ready();
     expect(ready.commands).toEqual({
       reservation: ['cancel_reservation', 'reserve_now'],
@@ -60,7 +56,7 @@ describe("the caller, wired to impls main and status of the connector folder, th
   });
 
   it("ends a reservation as UsedToStartCharging when its token's transaction starts on its connector", async () => {
-    const station = await startStation({ tree, evses: EVSES });
+    const station = await startStation({ tree: tree(), evses: EVSES });
     expect(await reserveNow(station, 1, 5)).toBe('Accepted');
     await station.evses[0]?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
     await station.evses[0]?.plugIn();

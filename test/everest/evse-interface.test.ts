@@ -5,18 +5,10 @@
 // goes through EVerest's own framework, schemas checked on both sides.
 import { isDeepStrictEqual } from 'node:util';
 import { type Station, startStation } from './support/station';
-import { installedTree, type Tree } from './support/tree';
+import { treeForThisFile } from './support/tree';
 
-let tree: Tree;
+const tree = treeForThisFile('evse');
 
-beforeAll(async () => {
-  tree = await installedTree('evse');
-});
-
-const EVSES = [
-  { id: 1, connectorTypes: ['cCCS2'] },
-  { id: 2, connectorTypes: ['cCCS2', 'cType2'] },
-];
 const INOPERATIVE = 'evse_manager/Inoperative';
 
 function inAnHour(): string {
@@ -33,7 +25,7 @@ function heard(station: Station, varName: string, value: unknown): Promise<unkno
 
 describe("the caller, wired to impls main and status, through EVerest's framework", () => {
   it('finds exactly the commands and vars the tree declares, and each answers as the interface says', async () => {
-    const station = await startStation({ tree, evses: EVSES });
+    const station = await startStation({ tree: tree() });
     const ready = await station.caller.ready();
     expect(ready.commands).toEqual({
       reservation: ['cancel_reservation', 'exists_reservation', 'reserve_now'],
@@ -70,7 +62,7 @@ describe("the caller, wired to impls main and status, through EVerest's framewor
 
 describe("the EVSE managers' session events and errors, through EVerest's framework", () => {
   it('a reservation used by its token ends as Used when the EVSE manager reports the transaction with its id', async () => {
-    const station = await startStation({ tree, evses: EVSES });
+    const station = await startStation({ tree: tree() });
     expect(await reserveNow(station, 7, { evse_id: 1 })).toBe('Accepted');
     await station.evses[0]?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
     await station.evses[0]?.plugIn();
@@ -83,7 +75,7 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
   });
 
   it('an Inoperative error ends the reservation on that EVSE as Removed and keeps new ones off it until cleared', async () => {
-    const station = await startStation({ tree, evses: EVSES });
+    const station = await startStation({ tree: tree() });
     expect(await reserveNow(station, 3, { evse_id: 2 })).toBe('Accepted');
     await station.evses[1]?.raiseError(INOPERATIVE);
     await heard(station, 'reservation_update', { reservation_id: 3, reservation_status: 'Removed' });
@@ -95,7 +87,7 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
   });
 
   it('a disabled EVSE ends its reservation as Removed and takes no new one until enabled', async () => {
-    const station = await startStation({ tree, evses: EVSES });
+    const station = await startStation({ tree: tree() });
     expect(await reserveNow(station, 5, { evse_id: 1 })).toBe('Accepted');
     await station.evses[0]?.sessionEvent('Disabled');
     await heard(station, 'reservation_update', { reservation_id: 5, reservation_status: 'Removed' });
@@ -106,7 +98,7 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
   });
 
   it('station-wide reservations that need every EVSE show each of them Reserved (reserve(-1)), and expire', async () => {
-    const station = await startStation({ tree, evses: EVSES, reservationConfig: { reserve_connector_zero_supported: true } });
+    const station = await startStation({ tree: tree(), reservationConfig: { reserve_connector_zero_supported: true } });
     const soon = new Date(Date.now() + 4000).toISOString();
     expect(await reserveNow(station, 20, { expiry_time: soon })).toBe('Accepted');
     expect(await reserveNow(station, 21)).toBe('Accepted');

@@ -6,19 +6,11 @@ import path from 'node:path';
 import { startModule } from '../support/module-process';
 import type { ReceivedMessage } from '../support/probe';
 import { EVEREST_PREFIX_TOPIC, type PreparedStation, prepareStation, RESERVATION_ID, RESERVATION_MODULE, startManager, startStation, stationReady } from './support/station';
-import { installedTree, type Tree } from './support/tree';
+import { treeForThisFile } from './support/tree';
 
-let tree: Tree;
-
-beforeAll(async () => {
-  tree = await installedTree('evse');
-});
+const tree = treeForThisFile('evse');
 
 const MODULE_TOPIC = `${EVEREST_PREFIX_TOPIC}modules/${RESERVATION_ID}`;
-const EVSES = [
-  { id: 1, connectorTypes: ['cCCS2'] },
-  { id: 2, connectorTypes: ['cCCS2', 'cType2'] },
-];
 
 function payloadOf(entry: ReceivedMessage): Record<string, unknown> {
   return entry.payload as Record<string, unknown>;
@@ -45,7 +37,7 @@ function request(id: number, extra: Record<string, unknown> = {}): Record<string
 
 describe('spawned by the manager from its module folder', () => {
   it('asks for its config over MQTT, says ModuleReady once after the answer, and calls the EVSE managers only after GlobalReady', async () => {
-    const station = await startStation({ tree, evses: EVSES });
+    const station = await startStation({ tree: tree() });
     // The broker hands the test's client every message in the order it passed them on: what a module
     // sent because it heard something comes after what it heard.
     for (const evse of station.evses) await station.wire.waitFor((_p, e) => e.topic === `${EVEREST_PREFIX_TOPIC}modules/${evse.moduleId}/impl/evse/cmd/get_evse`, 30_000);
@@ -82,7 +74,7 @@ describe('a standalone module of a running manager', () => {
       brokerUrl: station.broker.url,
       prefix: EVEREST_PREFIX_TOPIC,
       moduleId: RESERVATION_ID,
-      entry: path.join(tree.modulesDir, RESERVATION_MODULE, 'index.js'),
+      entry: path.join(tree().modulesDir, RESERVATION_MODULE, 'index.js'),
       bareArgs: true,
       args: ['--everest', '--module', RESERVATION_ID, '--prefix', EVEREST_PREFIX_TOPIC, '--mqtt-url', station.broker.url],
       waitReady,
@@ -90,7 +82,7 @@ describe('a standalone module of a running manager', () => {
   }
 
   it("named by the manager's --standalone option: the manager waits for it, and it joins the running system", async () => {
-    const station = await startStation({ tree, evses: EVSES, standalone: [RESERVATION_ID], waitReady: false });
+    const station = await startStation({ tree: tree(), standalone: [RESERVATION_ID], waitReady: false });
     await station.manager.waitFor('waiting for standalone modules');
     expect(station.manager.output()).not.toContain('All modules are initialized');
 
@@ -103,7 +95,7 @@ describe('a standalone module of a running manager', () => {
   });
 
   it('marked standalone in its config entry and started before the manager: it keeps asking until the manager answers', async () => {
-    const station = await prepareStation({ tree, evses: EVSES, standaloneEntry: true });
+    const station = await prepareStation({ tree: tree(), standaloneEntry: true });
     const module = await startByHand(station, false);
     await module.waitForLog((l) => l.msg === 'waiting for the EVerest manager to answer the config request', 30_000);
     const manager = startManager(station);
@@ -115,7 +107,7 @@ describe('a standalone module of a running manager', () => {
 
 describe('a bad config_module', () => {
   it("of the wrong type is refused by the manager against the module's manifest, naming the parameter", async () => {
-    const station = await startStation({ tree, reservationConfig: { connectors: 'two' }, waitReady: false });
+    const station = await startStation({ tree: tree(), reservationConfig: { connectors: 'two' }, waitReady: false });
     const exit = await station.manager.exited;
     expect(exit.code).not.toBe(0);
     expect(station.manager.output()).toMatch(/Schema validation for config entry 'connectors' failed for module config in module Reservation/);
@@ -123,7 +115,7 @@ describe('a bad config_module', () => {
   });
 
   it('that the manifest allows but the module cannot use is refused by the module, naming it, and the manager stops the station', async () => {
-    const station = await startStation({ tree, reservationConfig: { evse_connector_types: 'cCCS2;cTypo2' }, evses: [], waitReady: false });
+    const station = await startStation({ tree: tree(), reservationConfig: { evse_connector_types: 'cCCS2;cTypo2' }, evses: [], waitReady: false });
     const exit = await station.manager.exited;
     expect(exit.code).not.toBe(0);
     const output = station.manager.output();
@@ -134,7 +126,7 @@ describe('a bad config_module', () => {
   });
 
   it('with a misspelt parameter is not refused: the manager names it, ignores it, and the module starts with the default', async () => {
-    const station = await startStation({ tree, evses: [], reservationConfig: { reserve_connector_zero_suported: true } });
+    const station = await startStation({ tree: tree(), evses: [], reservationConfig: { reserve_connector_zero_suported: true } });
     expect(station.manager.output()).toContain("Unknown config entry 'reserve_connector_zero_suported' of module 'Reservation' ignored");
     // reserve_connector_zero_supported stayed false (its default): no station-wide reservation.
     expect(await station.caller.call('reservation', 'reserve_now', request(1))).toBe('Rejected');

@@ -15,6 +15,12 @@ export const RESERVATION_MODULE = 'Reservation';
 /** EVerest's topic prefix, the manager's default. */
 export const EVEREST_PREFIX_TOPIC = 'everest/';
 
+/** EVSE 1 with a CCS2 connector, EVSE 2 with a CCS2 and a Type2 one: a station's EVSE managers unless a test says otherwise. */
+export const TWO_EVSES: readonly EvseSpec[] = [
+  { id: 1, connectorTypes: ['cCCS2'] },
+  { id: 2, connectorTypes: ['cCCS2', 'cType2'] },
+];
+
 /** Where Auth's tokens come from and who validates them, as connections of the config. */
 export interface TokenPath {
   /** Auth's token_provider and token_validator connections. */
@@ -30,8 +36,8 @@ export function directTokenPath(reader: TestTokenProvider, validator: TestTokenV
 
 export interface StationOptions {
   tree: Tree;
-  /** The EVSE managers, in connection order (EVSE 1 is connection 0, as Auth assumes). */
-  evses?: EvseSpec[];
+  /** The EVSE managers, in connection order (EVSE 1 is connection 0, as Auth assumes); TWO_EVSES by default. */
+  evses?: readonly EvseSpec[];
   /** config_module of the reservation module's entry. */
   reservationConfig?: Record<string, unknown>;
   /** The reservation module is started by the test, not the manager (`standalone: true` in its entry). */
@@ -106,7 +112,7 @@ export async function prepareStation(options: StationOptions): Promise<PreparedS
   const probe = await Probe.connect(broker.url, { prefix: EVEREST_PREFIX_TOPIC, origin: 'test' });
   const wire = await probe.collect('#');
   const line = await ControlLine.open(probe);
-  const evses = (options.evses ?? [{ id: 1, connectorTypes: ['Unknown'] }]).map((spec, i) => new TestEvseManager(line, `evse_manager_${i + 1}`, spec));
+  const evses = (options.evses ?? TWO_EVSES).map((spec, i) => new TestEvseManager(line, `evse_manager_${i + 1}`, spec));
   const parts = { caller: new ReservationCaller(line), evses, reader: new TestTokenProvider(line), validator: new TestTokenValidator(line) };
   return { broker, probe, wire, line, tree: options.tree, modules: activeModules(options, parts), ...parts };
 }

@@ -101,3 +101,15 @@ export async function installedTree(era: TreeEra): Promise<Tree> {
   installTestModules(modulesDir);
   return { prefix, era, modulesDir, installOutput };
 }
+
+/** Installs a tree of `era` once, before the file's tests (beforeAll); the function returned hands it to them. */
+export function treeForThisFile(era: TreeEra): () => Tree {
+  let tree: Tree | undefined;
+  beforeAll(async () => {
+    tree = await installedTree(era);
+  });
+  return () => {
+    if (tree === undefined) throw new Error('the EVerest tree is installed in beforeAll: ask for it in a test');
+    return tree;
+  };
+}

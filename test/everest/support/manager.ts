@@ -45,7 +45,7 @@ export interface ManagerOptions {
 }
 
 /** The manager's config: the test's broker, no telemetry, and every message checked against the tree's schemas. */
-export function managerConfig(broker: Broker, modules: ActiveModules): string {
+function managerConfig(broker: Broker, modules: ActiveModules): string {
   return stringify(
     {
       settings: { mqtt_broker_host: '127.0.0.1', mqtt_broker_port: broker.port, telemetry_enabled: false, validate_schema: true },

@@ -137,6 +137,14 @@ export async function stationReady(station: Station): Promise<void> {
   await Promise.all(testModules.map((m) => m.ready()));
 }
 
+/** The module's log line (in the manager's output, for a module it spawned) once an EVSE manager answered get_evse. */
+const EVSE_DESCRIBED = 'EVSE manager described its EVSE';
+
+/** Resolves once the module (spawned by the manager, today's interface) knows every EVSE's connectors from get_evse. */
+export async function evsesDescribed(station: Station): Promise<void> {
+  await station.manager.waitFor((output) => occurrences(output, EVSE_DESCRIBED) >= station.evses.length);
+}
+
 /** How often `text` occurs in `output`. */
 function occurrences(output: string, text: string): number {
   return output.split(text).length - 1;

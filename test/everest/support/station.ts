@@ -5,7 +5,7 @@
 // where they are validated is one TokenPath: rewiring Auth is a change of config, nothing else.
 import { type Broker, startBroker } from '../../support/broker';
 import { type Collector, Probe } from '../../support/probe';
-import { type ActiveModules, type Connection, EverestManager, type ModuleEntry } from './manager';
+import { type ActiveModules, type Connection, EverestManager } from './manager';
 import { ControlLine, type EvseSpec, ReservationCaller, TestEvseManager, TestTokenProvider, TestTokenValidator } from './test-modules';
 import type { Tree } from './tree';
 
@@ -46,8 +46,6 @@ export interface StationOptions {
   standalone?: string[];
   /** EVerest's Auth with a reader and a validator, wired by this token path. */
   tokenPath?: (reader: TestTokenProvider, validator: TestTokenValidator) => TokenPath;
-  /** config_module of Auth's entry (connection_timeout, which Auth's manifest leaves without default, is set). */
-  authConfig?: Record<string, unknown>;
   /** startStation waits for the manager's "All modules are initialized" and every test module's GlobalReady (default true). */
   waitReady?: boolean;
 }
@@ -94,12 +92,12 @@ function activeModules(options: StationOptions, parts: Pick<Station, 'caller' | 
   };
   for (const evse of evses) modules[evse.moduleId] = { module: 'TestEvseManager', config_module: evse.configModule };
   if (tokenPath !== undefined) {
-    const auth: ModuleEntry = {
+    modules.auth = {
       module: 'Auth',
-      config_module: { connection_timeout: 30, selection_algorithm: 'FindFirst', ...options.authConfig },
+      // connection_timeout has no default in Auth's manifest.
+      config_module: { connection_timeout: 30, selection_algorithm: 'FindFirst' },
       connections: { ...tokenPath.auth, evse_manager: evseConnections },
     };
-    modules.auth = auth;
     modules[reader.moduleId] = { module: 'TestTokenProvider' };
     modules[validator.moduleId] = { module: 'TestTokenValidator' };
   }

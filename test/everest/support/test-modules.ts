@@ -129,14 +129,6 @@ export class ReservationCaller extends TestModule {
     return this.line.act(this.moduleId, 'call', { requirement, cmd, args }) as Promise<T>;
   }
 
-  /** The values of `varName` received so far. */
-  values(varName: string): unknown[] {
-    return this.line
-      .reportsOf(this.moduleId)
-      .filter((r) => r.kind === 'var' && r.var === varName)
-      .map((r) => r.value);
-  }
-
   /** The first value of `varName` (so far or later) satisfying `predicate`. */
   async waitForValue(varName: string, predicate: (value: unknown) => boolean = () => true, timeoutMs?: number): Promise<unknown> {
     const report = await this.line.waitForReport(this.moduleId, (r) => r.kind === 'var' && r.var === varName && predicate(r.value), timeoutMs);

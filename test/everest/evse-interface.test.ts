@@ -3,7 +3,6 @@
 // `reservation_status` through the framework and hears every var; everestjs EVSE managers answer
 // get_evse, reserve and cancel_reservation and publish session events and errors, so that all of it
 // goes through EVerest's own framework, schemas checked on both sides.
-import { isDeepStrictEqual } from 'node:util';
 import { evsesDescribed, type Station, startStation } from './support/station';
 import { treeForThisFile } from './support/tree';
 
@@ -17,10 +16,6 @@ function inAnHour(): string {
 
 function reserveNow(station: Station, id: number, extra: Record<string, unknown> = {}): Promise<string> {
   return station.caller.call<string>('reservation', 'reserve_now', { request: { reservation_id: id, id_token: `TOKEN-${id}`, expiry_time: inAnHour(), ...extra } });
-}
-
-function heard(station: Station, varName: string, value: unknown): Promise<unknown> {
-  return station.caller.waitForValue(varName, (v) => isDeepStrictEqual(v, value));
 }
 
 describe("the caller, wired to impls main and status, through EVerest's framework", () => {
@@ -37,7 +32,7 @@ describe("the caller, wired to impls main and status, through EVerest's framewor
 
     // main: reserve_now, exists_reservation, cancel_reservation; var reservation_update.
     expect(await reserveNow(station, 1, { evse_id: 2, connector_type: 'cType2' })).toBe('Accepted');
-    await heard(station, 'reservation_update', { reservation_id: 1, reservation_status: 'Placed' });
+    await station.caller.heard('reservation_update', { reservation_id: 1, reservation_status: 'Placed' });
     expect(await station.evses[1]?.waitForCall((c) => c.cmd === 'reserve')).toMatchObject({ args: { reservation_id: 1 }, result: true });
     expect(await reserveNow(station, 2, { evse_id: 1, connector_type: 'cType2' })).toBe('Rejected');
     expect(await station.caller.call('reservation', 'exists_reservation', { request: { evse_id: 2, id_token: 'TOKEN-1' } })).toBe('ReservedForToken');
@@ -54,8 +49,8 @@ describe("the caller, wired to impls main and status, through EVerest's framewor
     // cancel_reservation: the EVSE manager is told, both vars say so, and a second cancel finds nothing.
     expect(await station.caller.call('reservation', 'cancel_reservation', { reservation_id: 1 })).toBe(true);
     await station.evses[1]?.waitForCall((c) => c.cmd === 'cancel_reservation');
-    await heard(station, 'reservation_update', { reservation_id: 1, reservation_status: 'Cancelled' });
-    await heard(station, 'reservation_end', { reservation_id: 1, reason: 'Cancelled' });
+    await station.caller.heard('reservation_update', { reservation_id: 1, reservation_status: 'Cancelled' });
+    await station.caller.heard('reservation_end', { reservation_id: 1, reason: 'Cancelled' });
     expect(await station.caller.call('reservation', 'cancel_reservation', { reservation_id: 1 })).toBe(false);
     expect(await station.caller.call('reservation_status', 'list_reservations', {})).toEqual([]);
   });
@@ -70,8 +65,8 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
     // A car at the reserved EVSE: nobody else's reservation fits there now.
     expect(await reserveNow(station, 8, { evse_id: 1 })).toBe('Occupied');
     await station.evses[0]?.transactionStarted('TOKEN-7');
-    await heard(station, 'reservation_update', { reservation_id: 7, reservation_status: 'Used' });
-    await heard(station, 'reservation_end', { reservation_id: 7, reason: 'UsedToStartCharging' });
+    await station.caller.heard('reservation_update', { reservation_id: 7, reservation_status: 'Used' });
+    await station.caller.heard('reservation_end', { reservation_id: 7, reason: 'UsedToStartCharging' });
     expect(await station.caller.call('reservation_status', 'list_reservations', {})).toEqual([]);
   });
 
@@ -79,8 +74,8 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
     const station = await startStation({ tree: tree() });
     expect(await reserveNow(station, 3, { evse_id: 2 })).toBe('Accepted');
     await station.evses[1]?.raiseError(INOPERATIVE);
-    await heard(station, 'reservation_update', { reservation_id: 3, reservation_status: 'Removed' });
-    await heard(station, 'reservation_end', { reservation_id: 3, reason: 'Cancelled' });
+    await station.caller.heard('reservation_update', { reservation_id: 3, reservation_status: 'Removed' });
+    await station.caller.heard('reservation_end', { reservation_id: 3, reason: 'Cancelled' });
     expect(await reserveNow(station, 4, { evse_id: 2 })).toBe('Faulted');
     await station.evses[1]?.clearError(INOPERATIVE);
     await station.manager.waitFor('EVSE operative again');
@@ -91,7 +86,7 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
     const station = await startStation({ tree: tree() });
     expect(await reserveNow(station, 5, { evse_id: 1 })).toBe('Accepted');
     await station.evses[0]?.sessionEvent('Disabled');
-    await heard(station, 'reservation_update', { reservation_id: 5, reservation_status: 'Removed' });
+    await station.caller.heard('reservation_update', { reservation_id: 5, reservation_status: 'Removed' });
     expect(await reserveNow(station, 6, { evse_id: 1 })).toBe('Unavailable');
     await station.evses[0]?.sessionEvent('Enabled');
     await station.manager.waitFor(/"event":"Enabled".*"msg":"EVSE changed"/);
@@ -105,8 +100,8 @@ describe("the EVSE managers' session events and errors, through EVerest's framew
     expect(await reserveNow(station, 21)).toBe('Accepted');
     for (const evse of station.evses) expect(await evse.waitForCall((c) => c.cmd === 'reserve')).toMatchObject({ args: { reservation_id: -1 }, result: true });
     expect(await reserveNow(station, 22)).toBe('Occupied');
-    await heard(station, 'reservation_update', { reservation_id: 20, reservation_status: 'Expired' });
-    await heard(station, 'reservation_end', { reservation_id: 20, reason: 'Expired' });
+    await station.caller.heard('reservation_update', { reservation_id: 20, reservation_status: 'Expired' });
+    await station.caller.heard('reservation_end', { reservation_id: 20, reason: 'Expired' });
     // One EVSE is free again: the EVSE managers no longer show Reserved.
     await Promise.all(station.evses.map((evse) => evse.waitForCall((c) => c.cmd === 'cancel_reservation')));
   });

@@ -2,6 +2,7 @@
 // test-control/<module id>/do and reads what they report on test-control/<module id>/did (see
 // test-channel.js there). One probe per station watches every module's reports from before the
 // manager starts, so nothing a module reports is missed.
+import { isDeepStrictEqual } from 'node:util';
 import type { Collector, Probe, ReceivedMessage } from '../../support/probe';
 import type { Connection } from './manager';
 
@@ -127,6 +128,11 @@ export class ReservationCaller extends TestModule {
   /** `cmd` of its `requirement` connection, called with everestjs: resolves with its result, rejects with the framework's error. */
   call<T = unknown>(requirement: 'reservation' | 'reservation_status', cmd: string, args: Record<string, unknown>): Promise<T> {
     return this.line.act(this.moduleId, 'call', { requirement, cmd, args }) as Promise<T>;
+  }
+
+  /** Resolves once it heard `varName` with exactly `value` (so far or later). */
+  async heard(varName: string, value: unknown, timeoutMs?: number): Promise<void> {
+    await this.waitForValue(varName, (v) => isDeepStrictEqual(v, value), timeoutMs);
   }
 
   /** The first value of `varName` (so far or later) satisfying `predicate`. */

@@ -4,6 +4,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // test/everest needs an EVerest install: `npm run test:everest` runs it (its own jest config).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/everest/'],
   // Integration tests start their own mosquitto and module processes; two workers fit 2 cores.
   maxWorkers: 2,
   // A worker that ran many files grows to ~300 MB and then took longer than jest's 500 ms to exit

@@ -100,7 +100,7 @@ interface Prepared {
 }
 
 function prepare(options: ModuleOptions): Prepared {
-  requireBuild();
+  if (options.entry === undefined) requireBuild();
   const moduleId = options.moduleId ?? 'reservation';
   const prefix = options.prefix ?? uniquePrefix();
   let dir: string | undefined;

@@ -27,7 +27,10 @@ export const EVEREST_DIRS = {
   types: path.join('share', 'everest', 'types'),
 } as const;
 
-/** The files of ours an EVerest tree needs besides the module folder: reservation_status, never reservation or evse_manager. */
+/**
+ * The files of ours an EVerest tree needs besides the module folder: reservation_status; never
+ * reservation, evse_manager or the token path's auth_token_provider / auth_token_validator (the tree's).
+ */
 const OWN_DEFINITIONS = ['reservation_status.yaml'] as const;
 
 /** index.js: loads the bundle beside it, so the folder works wherever it is copied. */
@@ -138,7 +141,7 @@ function main(): void {
     const tree = writeEvseTree(args.dir);
     console.log(`wrote ${tree.folder}/: manifest.yaml (reservation_interface: evse by default), index.js and the bundled module ${BUNDLE_NAME}`);
     for (const file of tree.definitions) console.log(`wrote ${file}`);
-    console.log("the tree's own interfaces/reservation.yaml and evse_manager.yaml (and their types) are used: none was written");
+    console.log("the tree's own interfaces/reservation.yaml, evse_manager.yaml, auth_token_provider.yaml and auth_token_validator.yaml (and their types) are used: none was written");
     if (tree.warning) console.warn(`warning: ${tree.warning}`);
   } catch (err) {
     console.error(`everest-module: ${(err as Error).message}`);

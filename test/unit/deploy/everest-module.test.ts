@@ -57,6 +57,20 @@ describe('--interface evse', () => {
     }
   });
 
+  it("carries the token path's implementations and requirements in the folder's manifest, and writes none of the tree's token interfaces", () => {
+    const prefix = tempDir();
+    const tree = writeEvseTree(prefix, checkout());
+    const manifest = parse(readFileSync(path.join(tree.folder, 'manifest.yaml'), 'utf8')) as {
+      provides: Record<string, { interface: string }>;
+      requires: Record<string, { interface: string; min_connections: number; max_connections: number }>;
+    };
+    expect(manifest.provides.token_provider?.interface).toBe('auth_token_provider');
+    expect(manifest.provides.token_validator?.interface).toBe('auth_token_validator');
+    expect(manifest.requires.token_providers).toEqual({ interface: 'auth_token_provider', min_connections: 0, max_connections: 128 });
+    expect(manifest.requires.token_validators).toEqual({ interface: 'auth_token_validator', min_connections: 0, max_connections: 128 });
+    expect(filesBelow(prefix).filter((file) => /auth_token|authorization/.test(file))).toEqual([]);
+  });
+
   it('gives the folder a manifest whose reservation_interface defaults to evse, and is otherwise this checkout’s', () => {
     const prefix = tempDir();
     writeEvseTree(prefix, checkout());

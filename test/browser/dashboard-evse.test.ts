@@ -9,6 +9,8 @@ import { type EvseCharger, evseReservation, startEvseCharger, startEvseStation }
 import { expectText as expectTextWithin } from '../support/expect-text';
 import { isoIn, reservation, startStation } from '../support/harness';
 import { uniquePrefix } from '../support/module-process';
+import { card, startTokenCharger } from '../support/token-path';
+import { redact } from '../../src/token-path/redact';
 
 /** Generous: the machine is shared; what is timed is that it shows up without a reload. */
 const SHOWS_WITHIN_MS = 15_000;
@@ -140,6 +142,30 @@ describe('dashboard of a module in the evse interface', () => {
 
     await charger.evse[1]?.clearInoperative();
     await expectText(evseTile(page, 2).locator('.state').first(), 'Available');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('a module in the token path', () => {
+  it('logs each narrowed or refused token as an event and shows the token counts', async () => {
+    const charger = await startTokenCharger(broker, [
+      { id: 1, connectors: [{ id: 1, type: 'cCCS2' }] },
+      { id: 2, connectors: [{ id: 1, type: 'cCCS2' }] },
+    ]);
+    const dashboard = await startTestDashboard(broker, { prefix: charger.station.prefix });
+    const { page, errors } = await openPage(browser);
+    await page.goto(dashboard.url);
+    expect(await charger.reserve(evseReservation(7, { evse_id: 2, id_token: 'ALICE-0007' }))).toBe('Accepted');
+    await row(page, 7).waitFor({ timeout: SHOWS_WITHIN_MS });
+    await charger.reader.present(card('STRANGER-CARD'));
+    await charger.reader.present(card('STRANGER-CARD', { connectors: [2] }));
+    const events = page.locator('.events');
+    await expectText(events, `Token narrowed: token ${redact('STRANGER-CARD')} (RFID) from rfid_reader narrowed to EVSE 1 (EVSE 2 reserved for another driver)`);
+    await expectText(events, `Token refused: token ${redact('STRANGER-CARD')} (RFID) from rfid_reader refused, no EVSE left (EVSE 2 reserved for another driver)`);
+    expect(await events.locator('li[data-kind="token"]').count()).toBe(2);
+    await page.locator('details.diagnostics summary').click();
+    await expectText(page.locator('details.diagnostics'), /Tokens narrowed\s*1\s*Tokens refused\s*1/);
+    expect(await page.locator('.events').textContent()).not.toContain('STRANGER-CARD');
     expect(errors).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-// A simulated EVSE manager for the demo: serves reserve / cancel_reservation with the module's
+// A simulated EVSE manager for the demo: serves its commands (reserve, cancel_reservation, ...) with the module's
 // own CommandProvider and publishes session events and the Inoperative error like a real one.
 import { randomUUID } from 'node:crypto';
 import { encodeVar } from '../everest/envelope';
@@ -42,6 +42,11 @@ export class EvseSimulator {
         get_evse: (args) => {
           this.onCall('get_evse', args);
           return this.evse;
+        },
+        // What Auth (or, for a Plug&Charge car it refused, the module's token path) tells an EVSE manager.
+        authorize_response: (args) => {
+          this.onCall('authorize_response', args);
+          return null;
         },
       },
       { prefix: this.prefix, moduleId: this.moduleId, implId: this.implId, maxPayloadBytes: 64 * 1024 },

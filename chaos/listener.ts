@@ -1,5 +1,5 @@
 // The reservation_end subscriber: a persistent session (clean: false, a stable client id, QoS 2),
-// as README "Reliability" asks of a subscriber that may be away, so the broker keeps the events
+// as docs/reliability.md asks of a subscriber that may be away, so the broker keeps the events
 // published while it is disconnected. It can be told to go away for a while and come back.
 import type net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';

@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import type { WireInterface } from '../module/reservation-wire';
 import type { ModuleSession } from './session';
 
-/** Exit codes, as documented in the README and in --help. */
+/** Exit codes, as documented in docs/operating.md and in --help. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, timeout: 3, unreachable: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -1,8 +1,9 @@
 // Issue 26, part 3, the seed's EVerest (everest-core 2022.10 to 2024.10): a tree whose reservation
-// interface is the seed's, with the connector folder installed as README tells an integrator of
-// such a tree (npm run everest-module -- <modules dir>, then the reservation_status files). The
-// everestjs caller calls every command of `reservation` and `reservation_status` as that tree
-// declares them, and hears every var; the everestjs EVSE managers are called and report sessions.
+// interface is the seed's, with the connector folder installed as docs/running-under-everest.md
+// tells an integrator of such a tree (npm run everest-module -- <modules dir>, then the
+// reservation_status files). The everestjs caller calls every command of `reservation` and
+// `reservation_status` as that tree declares them, and hears every var; the everestjs EVSE
+// managers are called and report sessions.
 import { type Station, startStation } from './support/station';
 import { treeForThisFile } from './support/tree';
 

@@ -1,5 +1,5 @@
 // `npm run test:everest`: the module under EVerest's own manager, framework and Auth, from the
-// install EVEREST_PREFIX names (README, "Running under EVerest"). Not part of `npm test`, which runs
+// install EVEREST_PREFIX names (docs/running-under-everest.md). Not part of `npm test`, which runs
 // on any machine with mosquitto. Without EVEREST_PREFIX the run fails in globalSetup, saying why.
 const base = require('../../jest.config.js');
 

@@ -1,7 +1,8 @@
 // Issue 26, part 2: the module under EVerest's own manager (spec/everest-manager.md), in a tree of
-// today's EVerest with the module folder installed as README says: spawned by the manager (config
-// over MQTT, ModuleReady once, GlobalReady, EVSE managers called only after it), started by hand as
-// a standalone module of a running manager, and a bad config_module refused, naming the parameter.
+// today's EVerest with the module folder installed as docs/running-under-everest.md says: spawned
+// by the manager (config over MQTT, ModuleReady once, GlobalReady, EVSE managers called only after
+// it), started by hand as a standalone module of a running manager, and a bad config_module
+// refused, naming the parameter.
 import path from 'node:path';
 import { startModule } from '../support/module-process';
 import type { ReceivedMessage } from '../support/probe';
@@ -68,7 +69,7 @@ describe('spawned by the manager from its module folder', () => {
 });
 
 describe('a standalone module of a running manager', () => {
-  /** README: started by hand with the manager's broker, prefix and module id (here from the installed folder). */
+  /** docs/running-under-everest.md: started by hand with the manager's broker, prefix and module id (here from the installed folder). */
   function startByHand(station: PreparedStation, waitReady: boolean) {
     return startModule({
       brokerUrl: station.broker.url,

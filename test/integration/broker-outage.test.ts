@@ -1,4 +1,4 @@
-// Fault injection on the broker connection (issue 4, README "Reliability"): the broker goes away
+// Fault injection on the broker connection (issue 4, docs/reliability.md): the broker goes away
 // and comes back, the module dies without a word. Every test has a broker of its own, since it
 // stops or restarts it.
 import { startBroker } from '../support/broker';

@@ -329,7 +329,7 @@ describe('a standalone module (--everest)', () => {
     expect(validator.asked()).toEqual([card('alice', { connectors: [1] })]);
   });
 
-  it('works with the manager double the README offers for trying it by hand (npm run manager-double)', async () => {
+  it('works with the manager double docs/running-under-everest.md offers for trying it by hand (npm run manager-double)', async () => {
     const prefix = uniquePrefix();
     const double = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/manager-double.ts', 'examples/everest-standalone.yaml', '--mqtt-url', broker.url, '--prefix', prefix], {
       cwd: REPO_ROOT,

@@ -1,4 +1,4 @@
-// Hostile input over a real broker (spec "Bad input", README "Hostile input"), beyond what
+// Hostile input over a real broker (spec "Bad input", docs/reliability.md "Hostile input"), beyond what
 // protocol-errors.test.ts covers: every group holds one unrelated reservation, and after each
 // test checks that it is unchanged, the module still answers, and mosquitto never dropped it.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Restarts with `persistence_file` (issue 4, README "Reliability"): what a SIGKILL at any moment
+// Restarts with `persistence_file` (issue 4, docs/reliability.md): what a SIGKILL at any moment
 // leaves on disk, what the restarted module makes of it, and what a bad file does to start-up.
 // Also an EVSE manager that never answers: the module must not wait for it nor keep its calls.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -112,7 +112,7 @@ describe('restart after SIGKILL with the same persistence_file', () => {
     expect(await first.reserveNow(1, reservation(32))).toBe('Accepted');
     expect(await first.cancel(32)).toBe(true);
     await first.ends.waitFor((p) => endOf(p).reservation_id === 32, 5000);
-    // An end confirmed just before a crash may legitimately come twice (README): wait until its
+    // An end confirmed just before a crash may legitimately come twice (docs/reliability.md): wait until its
     // confirmation is on disk, so that a second one would be a real fault.
     await allEndsConfirmed(file);
     // Connector 1: reserve(31), cancel (31 moved), reserve(32), cancel (32 cancelled).

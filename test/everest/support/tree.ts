@@ -1,5 +1,5 @@
 // An EVerest tree for one test file: a copy of EVEREST_PREFIX with the module installed into it
-// exactly as README's "Running under EVerest" tells an integrator (so what is tested is what
+// exactly as docs/running-under-everest.md tells an integrator (so what is tested is what
 // ships), and the suite's everestjs test modules beside it. Removed after the file.
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -69,7 +69,7 @@ function makeSeedEra(prefix: string): void {
   }
 }
 
-/** README's installation into `prefix` for a tree of `era`. */
+/** docs/running-under-everest.md's installation into `prefix` for a tree of `era`. */
 async function installModule(prefix: string, era: TreeEra): Promise<string> {
   if (era === 'evse') return everestModule(['--interface', 'evse', prefix]);
   const output = await everestModule([path.join(prefix, EVEREST_DIRS.modules)]);

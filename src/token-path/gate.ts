@@ -88,6 +88,12 @@ export class TokenGate {
       return;
     }
     void this.deps.publish(this.topic, encodeVar({ ...token, connectors: decision.evseIds }), TOKEN_QOS);
+    if (decision.removed.length === 0) {
+      // Nothing taken out, only the EVSE it holds a reservation on put first: not a narrowing.
+      ledger.passed();
+      log.debug({ ...who, evses_kept: decision.evseIds }, 'token passed on with the EVSE it holds a reservation on first');
+      return;
+    }
     const refused = decision.evseIds.length === 0;
     const event: GateEvent = {
       kind: refused ? 'refused' : 'narrowed',

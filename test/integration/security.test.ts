@@ -10,6 +10,8 @@ import { EvseDouble } from '../support/evse-double';
 import { reservation, startStation } from '../support/harness';
 import { REPO_ROOT, runModuleToExit, startModule } from '../support/module-process';
 import { sleep, track, trackChild } from '../support/teardown';
+import { evseReservation } from '../support/evse-station';
+import { ACCEPTED, card, startTokenCharger } from '../support/token-path';
 
 const MOSQUITTO_DIR = path.join(REPO_ROOT, 'docker', 'mosquitto');
 const CLI_JS = path.join(REPO_ROOT, 'dist', 'bin', 'cli.js');
@@ -65,6 +67,21 @@ describe('password file and ACL of the compose broker', () => {
     // impl status (the module's own interface) is served under the ACL too.
     expect(await station.list()).toEqual([]);
     await station.module.stop();
+  });
+
+  it('lets the module serve the evse interface and sit in the token path under the same ACL', async () => {
+    const operator = as(broker, OPERATOR_USER);
+    const charger = await startTokenCharger(operator, [{ id: 1, connectors: [{ id: 1, type: 'cCCS2' }] }, { id: 2, connectors: [{ id: 1, type: 'cCCS2' }] }], {
+      prefix: PREFIX,
+      args: ['--mqtt-url', withUser(broker, MODULE_USER)],
+    });
+    expect(await charger.reserve(evseReservation(5, { evse_id: 2, id_token: 'ALICE' }))).toBe('Accepted');
+    await charger.updates.waitFor(() => true, 10_000);
+    await charger.reader.present(card('BOB'));
+    expect((await charger.auth.nth(1)).connectors).toEqual([1]);
+    await charger.tokenEvents.waitFor(() => true, 10_000);
+    expect(await charger.auth.validate(card('alice', { connectors: [2] }))).toEqual({ ...ACCEPTED, reservation_id: 5 });
+    await charger.station.module.stop();
   });
 
   it('lets the reservation user read nothing outside its own topics', async () => {

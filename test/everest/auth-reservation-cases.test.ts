@@ -51,6 +51,12 @@ function reserveNow(station: Station, request: Record<string, unknown>): Promise
   return station.caller.call<string>('reservation', 'reserve_now', { request: { expiry_time: inAnHour(), ...request } });
 }
 
+/** A reservation of one EVSE, Accepted, and that EVSE's manager holding it (reserve(id)). */
+async function reserveEvse(station: Station, request: { reservation_id: number; evse_id: number; id_token: string; parent_id_token?: string }): Promise<void> {
+  expect(await reserveNow(station, request)).toBe('Accepted');
+  await station.evses[request.evse_id - 1]?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
+}
+
 interface TokenCallArgs {
   provided_token: { id_token: { value: string }; connectors?: number[] };
   validation_result: { authorization_status: string; reservation_id?: number };
@@ -109,8 +115,7 @@ describe("OCPP 1.6 under EVerest's Auth, the module in the token path", () => {
     // The case's precondition: every other connector unavailable.
     await evse2?.sessionEvent('Disabled');
     await station.manager.waitFor(/"event":"Disabled".*"msg":"EVSE changed"/);
-    expect(await reserveNow(station, { reservation_id: 46, evse_id: 1, id_token: 'VALID-IDTAG' })).toBe('Accepted');
-    await evse1?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
+    await reserveEvse(station, { reservation_id: 46, evse_id: 1, id_token: 'VALID-IDTAG' });
     await station.validator.answer({ 'WRONG-CARD': ACCEPTED, 'valid-idtag': ACCEPTED });
 
     expect(await authDecides(station, rfid('WRONG-CARD', { connectors: [1] }))).toBe(NO_CONNECTOR);
@@ -141,8 +146,7 @@ describe("OCPP 2.0.1 under EVerest's Auth, the module in the token path", () => 
   it("TC_H_01: the reserved idToken at the EVSE's reader is authorised there with the reservation id, and its session uses the reservation", async () => {
     const station = await tokenPathStation();
     const [evse1, evse2] = station.evses;
-    expect(await reserveNow(station, { reservation_id: 101, evse_id: 1, id_token: 'valid_idtoken' })).toBe('Accepted');
-    await evse1?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
+    await reserveEvse(station, { reservation_id: 101, evse_id: 1, id_token: 'valid_idtoken' });
     await station.validator.answer({ VALID_IDTOKEN: ACCEPTED });
 
     expect(await authDecides(station, rfid('VALID_IDTOKEN', { connectors: [1] }))).toBe(STARTED);
@@ -159,8 +163,7 @@ describe("OCPP 2.0.1 under EVerest's Auth, the module in the token path", () => 
   it('TC_H_02: another valid idToken gets no authorisation on the reserved EVSE with the EV plugged in, by card or by remote start; at a shared reader it gets the free EVSE', async () => {
     const station = await tokenPathStation();
     const [evse1, evse2] = station.evses;
-    expect(await reserveNow(station, { reservation_id: 102, evse_id: 1, id_token: 'valid_idtoken1' })).toBe('Accepted');
-    await evse1?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
+    await reserveEvse(station, { reservation_id: 102, evse_id: 1, id_token: 'valid_idtoken1' });
     // EVConnectedPreSession: the EV is plugged in at the reserved EVSE, and Auth knows it.
     await evse1?.plugIn();
     await station.manager.waitFor('Plug In event for evse#1');
@@ -236,8 +239,7 @@ describe("OCPP 2.0.1 under EVerest's Auth, the module in the token path", () => 
   it("TC_H_19: a different idToken of the reservation's group is authorised on the reserved EVSE with the reservation id once the validator names the group; another group's is not", async () => {
     const station = await tokenPathStation();
     const [evse1, evse2] = station.evses;
-    expect(await reserveNow(station, { reservation_id: 119, evse_id: 1, id_token: 'valid_idtoken', parent_id_token: 'group_idtoken' })).toBe('Accepted');
-    await evse1?.waitForCall((c) => c.cmd === 'reserve' && c.result === true);
+    await reserveEvse(station, { reservation_id: 119, evse_id: 1, id_token: 'valid_idtoken', parent_id_token: 'group_idtoken' });
     await station.validator.answer({
       valid_idtoken2: { ...ACCEPTED, parent_id_token: { value: 'GROUP_IDTOKEN', type: 'Central' } },
       other_idtoken: { ...ACCEPTED, parent_id_token: { value: 'other_group', type: 'Central' } },

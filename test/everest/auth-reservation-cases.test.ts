@@ -175,7 +175,8 @@ describe("OCPP 2.0.1 under EVerest's Auth, the module in the token path", () => 
     expect(await station.caller.call('reservation', 'exists_reservation', { request: { evse_id: 1, id_token: 'valid_idtoken2' } })).toBe('ReservedForOtherToken');
     expect(await authDecides(station, remoteStart('valid_idtoken2', 1))).toBe(NO_CONNECTOR);
     // At a reader shared by both EVSEs the card is narrowed to EVSE 2. Auth's FindFirst prefers an
-    // EVSE with an EV plugged in only within the token's list: EVSE 2 is authorised, with no EV there.
+    // EVSE with an EV plugged in only within the token's list: EVSE 2 is authorised, with no EV there
+    // (Auth holding the reservation itself would pick EVSE 1, for its EV, and answer NotAtThisTime).
     expect(await authDecides(station, rfid('valid_idtoken2'))).toBe(STARTED);
     expect(await authorized(evse2, 'valid_idtoken2')).toEqual([['valid_idtoken2', 'Accepted', undefined]]);
     // The holder is authorised on the reserved EVSE; nobody else ever was.

@@ -3,7 +3,8 @@
 // EVSE managers that record authorize_response. Wired today's way here: Auth hears the reader and
 // asks the validator directly, the reservation module beside it on the same EVSE managers. The
 // conformance cases of the token path (TC_046_1, TC_H_01, TC_H_02, TC_H_08, TC_H_19) use the same
-// station with Auth's token_provider and token_validator wired to the module (a TokenPath of its own).
+// station with Auth's token_provider and token_validator wired to the module (moduleTokenPath):
+// auth-reservation-cases.test.ts.
 import { rfid } from './support/test-modules';
 import { directTokenPath, presentToAuth, startStation } from './support/station';
 import { treeForThisFile } from './support/tree';

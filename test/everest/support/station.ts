@@ -3,6 +3,8 @@
 // EVSE managers (`evse_manager_1`, ...) wired to it, and, for the token path, EVerest's own Auth
 // (`auth`) with a reader (`reader`) and a validator (`validator`). Where Auth's tokens come from and
 // where they are validated is one TokenPath: rewiring Auth is a change of config, nothing else.
+import { TOKEN_PROVIDER_IMPL_ID, TOKEN_VALIDATOR_IMPL_ID } from '../../../src/everest/topics';
+import { redact } from '../../../src/token-path/redact';
 import { type Broker, startBroker } from '../../support/broker';
 import { type Collector, Probe } from '../../support/probe';
 import { type ActiveModules, type Connection, EverestManager } from './manager';
@@ -32,6 +34,21 @@ export interface TokenPath {
 /** Today's wiring: Auth hears the reader and asks the validator directly; the module is not in the token path. */
 export function directTokenPath(reader: TestTokenProvider, validator: TestTokenValidator): TokenPath {
   return { auth: { token_provider: [reader.connection], token_validator: [validator.connection] }, reservation: {} };
+}
+
+/**
+ * The token path through the module (spec/everest-token-path.md §2): Auth hears tokens only from the
+ * module's token_provider and asks only its token_validator; the reader and the validator are the
+ * module's token_providers and token_validators.
+ */
+export function moduleTokenPath(reader: TestTokenProvider, validator: TestTokenValidator): TokenPath {
+  return {
+    auth: {
+      token_provider: [{ module_id: RESERVATION_ID, implementation_id: TOKEN_PROVIDER_IMPL_ID }],
+      token_validator: [{ module_id: RESERVATION_ID, implementation_id: TOKEN_VALIDATOR_IMPL_ID }],
+    },
+    reservation: { token_providers: [reader.connection], token_validators: [validator.connection] },
+  };
 }
 
 export interface StationOptions {
@@ -165,4 +182,20 @@ export async function presentToAuth(station: Station, token: Record<string, unkn
     if (occurrences(station.manager.output(), AUTH_TOOK_TOKEN) > taken) return;
   }
   throw new Error(`Auth discarded the token ${PRESENT_ATTEMPTS} times: it never finished starting`);
+}
+
+/**
+ * The reader presents `token` (presentToAuth) and resolves with what EVerest's Auth made of it, as
+ * its log line "Result for token: <redacted value>: <result>" says (NO_CONNECTOR_AVAILABLE,
+ * REJECTED, USED_TO_START_TRANSACTION, ...). Auth logs it after it told the EVSE managers, so a test
+ * can then look at what they were told.
+ */
+export async function authDecides(station: Station, token: Record<string, unknown>): Promise<string> {
+  const value = (token.id_token as { value: string }).value;
+  const line = `Result for token: ${redact(value)}: `;
+  const before = occurrences(station.manager.output(), line);
+  await presentToAuth(station, token);
+  await station.manager.waitFor((output) => occurrences(output, line) > before, 30_000);
+  const after = station.manager.output().split(line)[before + 1] as string;
+  return (/^[A-Z_]+/.exec(after) as RegExpExecArray)[0];
 }

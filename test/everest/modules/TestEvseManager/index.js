@@ -6,7 +6,11 @@
 // evse_managerImpl), and so do the session events the test has it publish
 // ({action: 'session_event', event, ...}): SessionStarted and TransactionStarted carry the
 // reservation id it holds and an authorised start clears it silently; Disabled ends it with
-// ReservationEnd. On the test's say it raises and clears errors ({action: 'raise_error' | 'clear_error', type}).
+// ReservationEnd. An Accepted authorize_response does what EvseManager's does (Charger::authorize,
+// then handle_authorize_response): with no session yet it starts one at once (SessionStarted, reason
+// Authorized), publishes Authorized, and then takes the validation result's reservation_id
+// (reserve(id) without ReservationStart, refused once a car is plugged in). On the test's say it
+// raises and clears errors ({action: 'raise_error' | 'clear_error', type}).
 'use strict';
 
 const { randomUUID } = require('node:crypto');
@@ -33,8 +37,9 @@ const state = {
   disabled: false,
   /** Raised error types: any of them stops charging here (EvseManager's stop_charging_on_fatal_error). */
   errors: new Set(),
-  /** No car and no session (EvseManager's Charger state Idle). */
+  /** No car plugged in (EvseManager's Charger state Idle): a session started by an authorisation stays Idle. */
   idle: true,
+  sessionActive: false,
   authorized: false,
   sessionUuid: '',
 };
@@ -81,10 +86,7 @@ function answer(cmd, args) {
       cancelReservation(true);
       return null;
     case 'authorize_response':
-      if (args.validation_result.authorization_status === 'Accepted') {
-        state.authorized = true;
-        if (args.validation_result.reservation_id !== undefined) reserve(args.validation_result.reservation_id, false);
-      }
+      if (args.validation_result.authorization_status === 'Accepted') authorize(args.provided_token, args.validation_result);
       return null;
     case 'withdraw_authorization':
       if (state.authorized && state.reserved) cancelReservation(true);
@@ -95,6 +97,14 @@ function answer(cmd, args) {
   }
 }
 
+/** Charger::authorize and evse_managerImpl::handle_authorize_response, for an Accepted result. */
+function authorize(token, result) {
+  if (!state.sessionActive) sessionEvent({ event: 'SessionStarted', session_started: { reason: 'Authorized', id_tag: token } });
+  publishSessionEvent({ event: 'Authorized' });
+  state.authorized = true;
+  if (result.reservation_id !== undefined) reserve(result.reservation_id, false);
+}
+
 /** A session event as EvseManager publishes it, with what it does to the reservation it holds. */
 function sessionEvent(request) {
   const { action: _action, seq: _seq, ...event } = request;
@@ -103,7 +113,8 @@ function sessionEvent(request) {
   }
   switch (event.event) {
     case 'SessionStarted':
-      state.idle = false;
+      if (event.session_started?.reason !== 'Authorized') state.idle = false;
+      state.sessionActive = true;
       state.sessionUuid = randomUUID();
       if (state.reserved) {
         event.session_started = { ...event.session_started, reservation_id: state.reservationId };
@@ -112,6 +123,8 @@ function sessionEvent(request) {
       publishSessionEvent(event);
       return;
     case 'TransactionStarted':
+      state.idle = false;
+      state.sessionActive = true;
       if (state.reserved) {
         event.transaction_started = { ...event.transaction_started, reservation_id: state.reservationId };
         cancelReservation(false);
@@ -121,6 +134,7 @@ function sessionEvent(request) {
     case 'SessionFinished':
       publishSessionEvent(event);
       state.idle = true;
+      state.sessionActive = false;
       state.authorized = false;
       state.sessionUuid = '';
       return;

@@ -59,16 +59,30 @@ export function narrowToken(book: ReservationBook, token: GateToken): GateDecisi
 export type ValidatedUse = { kind: 'uses'; reservationId: number } | { kind: 'refused'; why: Exclude<RemovalReason, 'UnknownEvse'> } | { kind: 'unaffected' };
 
 /**
- * validate_token's part (§2.2): a token accepted by the validators, on the one EVSE its list
- * names, uses the reservation check_start names there (by its token, or the parent token the
- * validator found), or may not start there at all.
+ * validate_token's part (§2.2): a token accepted by the validators uses the reservation check_start
+ * names on the one EVSE its list names (by its token, or the parent token the validator found), or
+ * may not start there at all. On a longer list (or none: every EVSE) it uses the reservation that
+ * check_start names alike on every EVSE where Auth may start it (a station-wide one at a shared
+ * reader): whichever Auth picks, the EvseManager then carries the id into the session.
  */
 export function validatedUse(book: ReservationBook, evseIds: readonly number[] | undefined, idToken: string, parentIdToken: string | undefined): ValidatedUse {
-  if (evseIds?.length !== 1 || book.size === 0) return { kind: 'unaffected' };
-  const evseId = evseIds[0] as number;
-  const position = book.station.positionOf(evseId);
-  if (position === undefined) return { kind: 'unaffected' };
-  const check = book.checkStart(evseId, idToken, parentIdToken);
-  if (!check.allowed) return { kind: 'refused', why: book.station.holder(position) ? 'ReservedForOtherToken' : 'NeededForStationWide' };
-  return check.reservationId === undefined ? { kind: 'unaffected' } : { kind: 'uses', reservationId: check.reservationId };
+  if (book.size === 0) return { kind: 'unaffected' };
+  const station = book.station;
+  if (evseIds?.length === 1) {
+    const evseId = evseIds[0] as number;
+    const position = station.positionOf(evseId);
+    if (position === undefined) return { kind: 'unaffected' };
+    const check = book.checkStart(evseId, idToken, parentIdToken);
+    if (!check.allowed) return { kind: 'refused', why: station.holder(position) ? 'ReservedForOtherToken' : 'NeededForStationWide' };
+    return check.reservationId === undefined ? { kind: 'unaffected' } : { kind: 'uses', reservationId: check.reservationId };
+  }
+  // Where a driver is already authorised or charging Auth starts nothing new.
+  const ids = evseIds ?? station.positions().map((position) => station.idAt(position));
+  const startable = ids.filter((id) => {
+    const position = station.positionOf(id);
+    return position !== undefined && !station.isAuthorized(position);
+  });
+  const names = new Set(startable.map((id) => book.checkStart(id, idToken, parentIdToken).reservationId));
+  const [only] = names;
+  return names.size === 1 && only !== undefined ? { kind: 'uses', reservationId: only } : { kind: 'unaffected' };
 }

@@ -222,19 +222,19 @@ describe("OCPP 2.0.1 under EVerest's Auth, the module in the token path", () => 
     expect((await published(station, evse1, (e) => e.event === 'TransactionStarted')).transaction_started?.reservation_id).toBe(108);
   });
 
-  it('TC_H_08 at a reader shared by the EVSEs: the walk-in gets nothing, the holder gets the free EVSE, but no reservation id reaches its transaction', async () => {
+  it('TC_H_08 at a reader shared by the EVSEs: the walk-in gets nothing, the holder gets the free EVSE with the reservation id, which reaches its transaction', async () => {
     const station = await oneFreeEvseReserved();
     const [evse1, evse2] = station.evses;
     expect(await authDecides(station, rfid('WALK-IN'))).toBe(NO_CONNECTOR);
-    // The token names no EVSE, so the module's validator cannot tell which EVSE Auth will choose (spec §2.2).
+    // The token names no EVSE; the one Auth may start it on (EVSE 2 is charging) would use the reservation, so the validator names it.
     expect(await authDecides(station, rfid('valid_idtoken'))).toBe(STARTED);
     expect(await validated(station, 'valid_idtoken')).toEqual([['valid_idtoken', undefined]]);
-    expect(await authorized(evse1, 'valid_idtoken')).toEqual([['valid_idtoken', 'Accepted', undefined]]);
+    expect(await authorized(evse1, 'valid_idtoken')).toEqual([['valid_idtoken', 'Accepted', 108]]);
     expect(await authorized(evse2)).toEqual([]);
     expect((await published(station, evse1, (e) => e.event === 'SessionStarted')).session_started).toMatchObject({ reason: 'Authorized', reservation_id: -1 });
     await station.caller.heard('reservation_end', { reservation_id: 108, reason: 'UsedToStartCharging' });
     await evse1?.transactionStarted('valid_idtoken');
-    expect((await published(station, evse1, (e) => e.event === 'TransactionStarted')).transaction_started?.reservation_id).toBeUndefined();
+    expect((await published(station, evse1, (e) => e.event === 'TransactionStarted')).transaction_started?.reservation_id).toBe(108);
   });
 
   it("TC_H_19: a different idToken of the reservation's group is authorised on the reserved EVSE with the reservation id once the validator names the group; another group's is not", async () => {

@@ -18,6 +18,7 @@ beforeAll(async () => {
 });
 
 const CCS2 = ['cCCS2'];
+const TYPE2 = ['cType2'];
 const three = (): ReturnType<typeof evsesOf> => evsesOf(CCS2, CCS2, CCS2);
 
 describe('the gate: each token passed on at once, narrowed to where it may start', () => {
@@ -249,10 +250,12 @@ describe('the validator: the real validators\' answer, with the reservation a to
     expect(event.payload).toMatchObject({ token: redact('BOB'), evse_id: 1, why: 'ReservedForOtherToken' });
   });
 
-  it('names the token\'s station-wide reservation when its list names one EVSE (token before plug-in)', async () => {
-    const charger = await startTokenCharger(broker, evsesOf(CCS2, CCS2));
-    await charger.reserve(evseReservation(5, { id_token: 'Alice' }));
+  it('names the token\'s station-wide reservation on the EVSE its list names, or on a shared reader where every EVSE would use it (token before plug-in)', async () => {
+    const charger = await startTokenCharger(broker, evsesOf(CCS2, CCS2, TYPE2));
+    await charger.reserve(evseReservation(5, { id_token: 'Alice', connector_type: 'cCCS2' }));
     expect(await charger.auth.validate(card('ALICE', { connectors: [2] }))).toEqual({ ...ACCEPTED, reservation_id: 5 });
+    expect(await charger.auth.validate(card('ALICE', { connectors: [1, 2] }))).toEqual({ ...ACCEPTED, reservation_id: 5 });
+    // At a reader shared by all three, Auth might start her on the Type2 EVSE, which her reservation cannot use.
     expect(await charger.auth.validate(card('ALICE'))).toEqual(ACCEPTED);
   });
 

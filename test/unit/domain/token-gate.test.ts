@@ -102,6 +102,19 @@ describe('validatedUse: the reservation a validated token uses on the one EVSE i
     expect(validatedUse(book, [9], 'BOB', undefined)).toEqual({ kind: 'unaffected' });
   });
 
+  it('names the station-wide reservation check_start names alike on every EVSE of a longer list where Auth may start it', () => {
+    const book = station(['cType2'], ['cType2'], ['cCCS2']);
+    reserve(book, 'any', 5, { idToken: 'Alice', connectorType: 'cType2' });
+    expect(validatedUse(book, [1, 2], 'alice', undefined)).toEqual({ kind: 'uses', reservationId: 5 });
+    // EVSE 3 has no Type2: Auth might start her there, on no reservation.
+    expect(validatedUse(book, [1, 3], 'alice', undefined)).toEqual({ kind: 'unaffected' });
+    expect(validatedUse(book, undefined, 'alice', undefined)).toEqual({ kind: 'unaffected' });
+    // Where a driver is already charging nothing new starts: it does not count.
+    book.evseChanged(3, { kind: 'TransactionStarted', idToken: 'CAROL' });
+    expect(validatedUse(book, undefined, 'alice', undefined)).toEqual({ kind: 'uses', reservationId: 5 });
+    expect(validatedUse(book, [1, 2], 'BOB', undefined)).toEqual({ kind: 'unaffected' });
+  });
+
   it('names a station-wide reservation of the token on the EVSE it names (token before plug-in)', () => {
     const book = station(['cCCS2'], ['cType2']);
     reserve(book, 'any', 5, { idToken: 'Alice', connectorType: 'cType2' });

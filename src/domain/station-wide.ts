@@ -27,6 +27,7 @@ export class StationWideReservations {
   /** Held ones by their token's key and by their parent token's: a token at the gate finds its own without a scan per EVSE. */
   private readonly byToken = new Map<string, Set<HeldReservation>>();
   private readonly byParent = new Map<string, Set<HeldReservation>>();
+  private lastOwned: { held: number; idToken: string; parentIdToken: string | undefined; owned: HeldReservation[] } | undefined;
 
   constructor(private readonly station: Station) {}
 
@@ -119,10 +120,14 @@ export class StationWideReservations {
 
   /** Those held for this token (or, if given, its parent token), oldest first: as reservedFor matches. */
   private ownedBy(idToken: string, parentIdToken: string | undefined): HeldReservation[] {
+    // The gate asks for one token once per EVSE: the last answer stands until these reservations change.
+    const last = this.lastOwned;
+    if (last?.held === this.revision && last.idToken === idToken && last.parentIdToken === parentIdToken) return last.owned;
     const byToken = this.byToken.get(tokenKey(idToken));
     const byParent = parentIdToken === undefined ? undefined : this.byParent.get(tokenKey(parentIdToken));
-    if (byToken === undefined && byParent === undefined) return [];
-    return [...new Set([...(byToken ?? []), ...(byParent ?? [])])].sort((a, b) => a.order - b.order);
+    const owned = byToken === undefined && byParent === undefined ? [] : [...new Set([...(byToken ?? []), ...(byParent ?? [])])].sort((a, b) => a.order - b.order);
+    this.lastOwned = { held: this.revision, idToken, parentIdToken, owned };
+    return owned;
   }
 
   /** Those whose type the EVSE at `position` has (in any state): the ones that may need it. */

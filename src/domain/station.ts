@@ -44,6 +44,8 @@ export class Station {
   private readonly movedIds = new Map<number, number>();
   private readonly holders: Array<HeldReservation | undefined>;
   private readonly usable = new Map<string, { types: ConnectorType[]; count: number }>();
+  /** The profile key each position is counted under in `usable` (undefined: not usable), so no rule recomputes it. */
+  private readonly countedAs: Array<string | undefined>;
   private typedLayouts = 0;
   private holderCount = 0;
   /** Counts every change, so that what is derived from the whole station can be kept until the next one. */
@@ -59,6 +61,8 @@ export class Station {
     this.layouts = new Array<EvseLayout | undefined>(evseCount + 1).fill(undefined);
     this.holders = new Array<HeldReservation | undefined>(evseCount + 1).fill(undefined);
     this.all = { total: evseCount, occupied: 0, faulted: 0, unavailable: 0 };
+    this.countedAs = new Array<string | undefined>(evseCount + 1).fill(profileKey(ONLY_UNKNOWN));
+    this.countedAs[0] = undefined;
     if (evseCount > 0) this.usable.set(UNKNOWN_TYPE, { types: [UNKNOWN_TYPE], count: evseCount });
     layouts.forEach((layout, index) => {
       if (layout) this.describe(index + 1, layout);
@@ -118,9 +122,7 @@ export class Station {
 
   /** The key of what the EVSE at `position` offers while usable (no car, no EVSE-specific reservation, a connector available); undefined otherwise. */
   usableKey(position: number): string | undefined {
-    if (this.isOccupied(position) || this.holders[position] !== undefined) return undefined;
-    const types = this.availableTypes(position);
-    return types.length === 0 ? undefined : profileKey(types);
+    return this.countedAs[this.checked(position)];
   }
 
   /** The EVSE at `position` as the guarantee sees it, one by one (what shows Reserved depends on which EVSE is which). */
@@ -281,12 +283,23 @@ export class Station {
     if (!offers(this.availableTypes(position), type)) tally.unavailable += sign;
   }
 
+  /** Counts the EVSE at `position` in `usable` by what it offers now (+1), or takes it out of where it was counted (-1). */
   private classify(position: number, sign: 1 | -1): void {
-    const key = this.usableKey(position);
+    let key = this.countedAs[position];
+    if (sign === 1) {
+      const types = this.isOccupied(position) || this.holders[position] !== undefined ? NO_TYPES : this.availableTypes(position);
+      key = types.length === 0 ? undefined : profileKey(types);
+      this.countedAs[position] = key;
+      if (key === undefined) return;
+      const entry = this.usable.get(key) ?? { types: [...types], count: 0 };
+      entry.count += 1;
+      this.usable.set(key, entry);
+      return;
+    }
+    this.countedAs[position] = undefined;
     if (key === undefined) return;
-    const entry = this.usable.get(key) ?? { types: [...this.availableTypes(position)], count: 0 };
-    entry.count += sign;
-    if (entry.count > 0) this.usable.set(key, entry);
-    else this.usable.delete(key);
+    const entry = this.usable.get(key) as { count: number };
+    entry.count -= 1;
+    if (entry.count <= 0) this.usable.delete(key);
   }
 }

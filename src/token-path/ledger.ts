@@ -59,6 +59,7 @@ export class TokenLedger {
     this.tally[event.kind]++;
     this.changed();
     const published: TokenEvent = { at: this.now(), ...event };
-    void this.publish(this.topic, JSON.stringify(published), 1);
+    // QoS 0: for people watching, and no acknowledgement to handle on the way of the next card.
+    void this.publish(this.topic, JSON.stringify(published), 0);
   }
 }

@@ -117,11 +117,11 @@ export function createReservationModule({ config, log, clock = systemClock, send
       : undefined;
   const evseSide =
     reconciler ?? // Calls that fall due before GlobalReady wait for it, in order.
-    createConnectorNotifier(config.evseManagers, (...call) => readiness.whenReady().then(() => callEvse(...call)), evseValidator, evseLog);
+    createConnectorNotifier(config.evseManagers, (...call) => readiness.whenReady().then(() => callEvse(...call)), evseValidator, evseLog, (connectorId) => book.holderAt(connectorId)?.reservationId);
   const publisher = new EventPublisher(outbox, wire, log.child({ component: 'events' }), evseSide);
   const systemReady = (): void => {
     layoutQuery?.start();
-    reconciler?.announceAll();
+    evseSide.announceAll();
   };
   readiness.onReady(systemReady);
   const snapshot = new SnapshotPublisher(publish, snapshotTopic(prefix, moduleId), book, wire, () => clock.now(), () =>
@@ -179,12 +179,13 @@ export function createReservationModule({ config, log, clock = systemClock, send
         validateRaisedError: typeValidators.evse_manager.RaisedError,
         perConnector: wire === 'evse',
         onChange: (position, change) => void afterChange(book.evseChanged(position, change)),
-        ...(reconciler ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position) } : {}),
+        ...(reconciler ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position), onStarted: (position: number) => reconciler.evseManagerStarted(position) } : {}),
         log: evseLog,
       });
       if (persistenceFile) {
         // Held again before the first command can arrive; a file that cannot be written stops start-up.
-        const events = restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' }));
+        const { events, restarted } = restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' }));
+        if (restarted) evseSide.forgetShown();
         void afterChange(events);
         saveState();
       }

@@ -13,6 +13,10 @@ export const END_REASON: Readonly<Record<EndReason, ReservationEndReason>> = { E
 /** Whoever tells the EVSE managers, after the events of one change. */
 export interface EvseSide {
   handled(events: readonly DomainEvent[]): void;
+  /** This module restarted: an EVSE manager may still show what an earlier run told it. */
+  forgetShown(): void;
+  /** The system is ready: each EVSE manager whose state is not known is told what the book says. */
+  announceAll(): void;
 }
 
 export class EventPublisher {

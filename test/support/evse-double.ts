@@ -56,6 +56,8 @@ export class EvseDouble {
   private readonly state = { reservedFor: undefined as number | undefined, disabled: false, faulted: false, session: false };
   /** Down (restarting): calls reach no one, and are neither recorded nor answered. */
   private down = false;
+  /** Told of every reservation call served, with its answer (undefined: none, or cancel_reservation's null). */
+  onServed: ((served: { cmd: RecordedCall['cmd']; reservationId?: number; retval: unknown }) => void) | undefined;
   private readonly callArrived: Collector;
 
   private constructor(
@@ -111,14 +113,32 @@ export class EvseDouble {
    * still plugged in starts a new session.
    */
   async restart(downMs = 0): Promise<void> {
-    this.down = true;
+    this.goDown();
     await sleep(downMs);
+    await this.comeUp();
+  }
+
+  /** The process dies: its reservation goes with it, calls to it are lost. */
+  goDown(): void {
+    this.down = true;
     this.state.reservedFor = undefined;
+  }
+
+  /** The process is back: ModuleReady, then its state; returns the events it published after ModuleReady. */
+  async comeUp(): Promise<Array<'Enabled' | 'Disabled' | 'RaiseInoperative' | 'SessionStarted'>> {
     this.down = false;
     await this.probe.publishRaw(`${this.probe.prefix}modules/${this.moduleId}/ready`, JSON.stringify({ msg_type: 'ModuleReady', data: true }), 2);
-    await this.sessionEvent({ event: this.state.disabled ? 'Disabled' : 'Enabled' });
-    if (this.state.faulted) await this.probe.raiseError(this.moduleId, IMPL_ID, INOPERATIVE);
-    if (this.state.session) await this.sessionEvent({ event: 'SessionStarted', session_started: { reason: 'EVConnected', meter_value: { energy_Wh_import: { total: 1234.5 } } } });
+    const published: Array<'Enabled' | 'Disabled' | 'RaiseInoperative' | 'SessionStarted'> = [this.state.disabled ? 'Disabled' : 'Enabled'];
+    await this.sessionEvent({ event: published[0] });
+    if (this.state.faulted) {
+      published.push('RaiseInoperative');
+      await this.probe.raiseError(this.moduleId, IMPL_ID, INOPERATIVE);
+    }
+    if (this.state.session) {
+      published.push('SessionStarted');
+      await this.sessionEvent({ event: 'SessionStarted', session_started: { reason: 'EVConnected', meter_value: { energy_Wh_import: { total: 1234.5 } } } });
+    }
+    return published;
   }
 
   /** The connection entry naming this double in the module's EVerest config. */
@@ -170,11 +190,11 @@ export class EvseDouble {
    * A session began: by default a car plugged in (EVConnected); with reason Authorized a driver
    * authorised first, naming their token and the reservation it uses, as EVerest's EvseManager does.
    */
-  async sessionStarted(started?: { reason: 'EVConnected' | 'Authorized'; token?: string; parentToken?: string; reservationId?: number }): Promise<void> {
+  async sessionStarted(started?: { reason: 'EVConnected' | 'Authorized'; token?: string; parentToken?: string; reservationId?: number }): Promise<number | undefined> {
     this.state.session = true;
     if (!started) {
       await this.sessionEvent({ event: 'SessionStarted' });
-      return;
+      return undefined;
     }
     // EVerest's EvseManager names the reservation it shows (-1 included) in any session it starts,
     // and clears it silently when the session started with an authorisation.
@@ -191,6 +211,7 @@ export class EvseDouble {
         ...(reservationId !== undefined ? { reservation_id: reservationId } : {}),
       },
     });
+    return reservationId;
   }
 
   async sessionFinished(): Promise<void> {
@@ -204,7 +225,8 @@ export class EvseDouble {
     await this.sessionEvent({ event: 'ReservationEnd' });
   }
 
-  async transactionStarted({ token, parentToken, reservationId: named }: TransactionStart): Promise<void> {
+  /** Returns the reservation id it named in the transaction. */
+  async transactionStarted({ token, parentToken, reservationId: named }: TransactionStart): Promise<number | undefined> {
     // EVerest's EvseManager puts the reservation it shows (-1 included) into the transaction, and clears it silently.
     const reservationId = named ?? (this.mode.kind === 'everest' ? this.state.reservedFor : undefined);
     this.state.session = true;
@@ -223,6 +245,7 @@ export class EvseDouble {
         ...(reservationId !== undefined ? { reservation_id: reservationId } : {}),
       },
     });
+    return reservationId;
   }
 
   async raiseInoperative(): Promise<void> {
@@ -246,8 +269,10 @@ export class EvseDouble {
   private async reply(cmd: RecordedCall['cmd'], args: Record<string, unknown>, call: ServedCall): Promise<ServeReply> {
     if (this.down) return { silent: true };
     this.calls.push({ ...call, cmd });
-    if (this.mode.kind === 'everest') return this.asEverest(cmd, args);
-    return this.answerWith(this.mode, cmd === 'reserve' ? true : null);
+    const reply = this.mode.kind === 'everest' ? await this.asEverest(cmd, args) : await this.answerWith(this.mode, cmd === 'reserve' ? true : null);
+    const reservationId = typeof args.reservation_id === 'number' ? args.reservation_id : undefined;
+    this.onServed?.({ cmd, ...(reservationId !== undefined ? { reservationId } : {}), retval: 'retval' in reply ? reply.retval : undefined });
+    return reply;
   }
 
   /** EVerest's EvseManager::reserve and cancel_reservation, with their session events. */

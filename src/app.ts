@@ -160,7 +160,10 @@ export function createReservationModule({ config, log, clock = systemClock, send
         log.child({ component: 'mqtt' }),
       );
       connection = open;
-      open.onConnected(() => outbox.reconnected());
+      open.onConnected(() => {
+        outbox.reconnected();
+        reconciler?.reconnected();
+      });
       // A forward wall-clock jump shows at the next packet, so the expiry timer need not poll for it.
       open.onPacketReceived(() => scheduler.checkClock());
       const evseCaller = new CommandCaller(
@@ -212,6 +215,7 @@ export function createReservationModule({ config, log, clock = systemClock, send
         await Promise.all(providers.map((provider) => provider.stop(SHUTDOWN_GRACE_MS)));
         scheduler.stop();
         layoutQuery?.stop();
+        reconciler?.stop();
         snapshot.stop();
         outbox.stop();
         await persister.flush();

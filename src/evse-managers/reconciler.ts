@@ -4,7 +4,9 @@
 // Only changes are sent, one call at a time per EVSE manager, in order; a ReservationEnd it
 // publishes by itself ends the reservation it was told about, not whatever the EVSE holds by then.
 // After a restart of this module what an EVSE manager shows is unknown (it may still show a
-// reservation that ended while the module was down): it is told again what the book says.
+// reservation that ended while the module was down): it is told again what the book says. So is
+// one whose call went unanswered (a broker outage, an EVSE manager restarting): asked again a
+// little later, and once the broker is back.
 import type { EvseManagerConnection } from '../config/load';
 import type { ReservationBook } from '../domain/reservation-book';
 import type { DomainEvent } from '../domain/types';
@@ -21,6 +23,8 @@ const BLOCKED: Shown = { kind: 'blocked' };
 const UNKNOWN: Shown = { kind: 'unknown' };
 /** reserve's argument for "reserved for the station-wide reservations, no id of its own". */
 const NO_RESERVATION_ID = -1;
+/** How long after an unanswered call, or after the broker is back, EVSE managers are told again (time for them to resubscribe). */
+export const RECHECK_MS = 2000;
 
 export interface ReconcilerDeps {
   evseManagers: readonly EvseManagerConnection[];
@@ -40,9 +44,12 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
   private readonly syncQueued: boolean[];
   /** It refused what it should show: asked again after the next change, not at once. */
   private readonly refused: boolean[];
+  /** A call to it went unanswered: asked again at the recheck, not at once. */
+  private readonly waiting: boolean[];
   /** Restarts seen per EVSE manager: an answer that spans one may come from either run. */
   private readonly restarts: number[];
   private readyBefore = false;
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const slots = deps.evseManagers.length + 1;
@@ -50,6 +57,7 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     this.queues = new Array<Promise<unknown>>(slots).fill(Promise.resolve());
     this.syncQueued = new Array<boolean>(slots).fill(false);
     this.refused = new Array<boolean>(slots).fill(false);
+    this.waiting = new Array<boolean>(slots).fill(false);
     this.restarts = new Array<number>(slots).fill(0);
   }
 
@@ -64,7 +72,9 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
       const restarts = this.restarts[position];
       const said = await this.send(position, 'reserve', { reservation_id: reservationId }, { reservation_id: reservationId });
       if (said === false) return 'refused';
-      this.told[position] = restarts === this.restarts[position] ? { kind: 'reserved', reservationId } : UNKNOWN;
+      // No answer in time: it may or may not show it, and is asked again (the reservation stands meanwhile).
+      if (said === undefined) this.unanswered(position);
+      else this.told[position] = restarts === this.restarts[position] ? { kind: 'reserved', reservationId } : UNKNOWN;
       commit();
       return said === true ? 'accepted' : 'unanswered';
     });
@@ -87,12 +97,23 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     this.told.fill(UNKNOWN);
   }
 
+  /** The broker is back: what changed meanwhile, and what went unanswered, is told once the EVSE managers are back too. */
+  reconnected(): void {
+    this.recheckSoon();
+  }
+
+  stop(): void {
+    if (this.recheck !== undefined) clearTimeout(this.recheck);
+    this.recheck = undefined;
+  }
+
   /** The EVSE manager at `position` started again (its ModuleReady): it holds no reservation. */
   evseManagerStarted(position: number): void {
     if (this.told[position] === undefined || position === 0) return;
     this.restarts[position] = (this.restarts[position] as number) + 1;
     this.told[position] = FREE;
     this.refused[position] = false;
+    this.waiting[position] = false;
     this.sync();
   }
 
@@ -113,7 +134,7 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     const shownReserved = new Set(this.deps.book.shownReserved());
     this.deps.evseManagers.forEach((_, index) => {
       const position = index + 1;
-      if (this.syncQueued[position] || this.refused[position] || same(this.desired(position, shownReserved), this.told[position] as Shown)) return;
+      if (this.syncQueued[position] || this.refused[position] || this.waiting[position] || same(this.desired(position, shownReserved), this.told[position] as Shown)) return;
       this.syncQueued[position] = true;
       void this.enqueue(position, async () => {
         this.syncQueued[position] = false;
@@ -147,21 +168,26 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
     if (same(desired, told)) return;
     const restarts = this.restarts[position];
     // reserve may take over a reserve(-1) (with an id), or confirm what an unknown EVSE manager shows; anything else is cleared first.
+    let cancelled: boolean | undefined = true;
     if (told.kind === 'reserved' || (told.kind === 'blocked' && desired.kind !== 'reserved') || (told.kind === 'unknown' && desired.kind === 'free')) {
-      await this.cancel(position, told);
+      cancelled = await this.cancel(position, told);
     }
-    if (desired.kind !== 'free') {
+    if (desired.kind === 'free') {
+      if (cancelled === undefined) this.unanswered(position);
+    } else {
       const reservationId = desired.kind === 'reserved' ? desired.reservationId : NO_RESERVATION_ID;
       const args = { reservation_id: reservationId };
       const context = desired.kind === 'reserved' ? args : { station_wide: true };
       let said = await this.send(position, 'reserve', args, context);
       if (said === false && told.kind === 'unknown') {
         // It may still show another reservation from before the restart: cleared, then asked again.
-        await this.cancel(position, told);
+        cancelled = await this.cancel(position, told);
         said = await this.send(position, 'reserve', args, context);
       }
       if (restarts !== this.restarts[position]) {
         this.told[position] = UNKNOWN; // it restarted meanwhile: which run answered is unknown
+      } else if (said === undefined || cancelled === undefined) {
+        this.unanswered(position);
       } else if (said === false) {
         this.told[position] = FREE;
         this.refused[position] = true;
@@ -176,9 +202,26 @@ export class EvseReconciler implements EvsePlacement, EvseSide {
   }
 
   /** cancel_reservation(): what it was told counts as gone before the call, so the ReservationEnd it causes ends nothing. */
-  private async cancel(position: number, told: Shown): Promise<void> {
+  private cancel(position: number, told: Shown): Promise<boolean | undefined> {
     this.told[position] = FREE;
-    await this.send(position, 'cancel_reservation', {}, told.kind === 'reserved' ? { reservation_id: told.reservationId } : {});
+    return this.send(position, 'cancel_reservation', {}, told.kind === 'reserved' ? { reservation_id: told.reservationId } : {});
+  }
+
+  /** A call went unanswered: what it shows is unknown until it is asked again. */
+  private unanswered(position: number): void {
+    this.told[position] = UNKNOWN;
+    this.waiting[position] = true;
+    this.recheckSoon();
+  }
+
+  private recheckSoon(): void {
+    if (this.recheck !== undefined) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.waiting.fill(false);
+      this.sync();
+    }, RECHECK_MS);
+    this.recheck.unref?.();
   }
 
   /** Runs `task` after everything queued for that EVSE manager. */

@@ -136,6 +136,29 @@ describe('the evse interface, after an EVSE manager restarted alone', () => {
   });
 });
 
+describe('the evse interface, after a broker outage (found by the soak)', () => {
+  it('cancels at its EVSE manager a reservation that expired while the broker was away', async () => {
+    const own = await startBroker(); // stopped and restarted: a broker of its own
+    const prefix = uniquePrefix();
+    const doubles: EvseDouble[] = [];
+    for (const [index, evse] of evsesOf(['cCCS2']).entries()) {
+      const double = await EvseDouble.start(own, prefix, `evse_manager_${index + 1}`, { evse });
+      double.answer({ kind: 'everest' });
+      doubles.push(double);
+    }
+    const charger = await startEvseModule(own, doubles, { prefix });
+    const expiresAt = Date.now() + 1500;
+    expect(await charger.reserve(atEvse(1, 1, undefined, { expiry_time: new Date(expiresAt).toISOString() }))).toBe('Accepted');
+    await until(() => doubles[0]?.reservedFor === 1, 'EVSE 1 to show 1');
+    await own.stop('SIGKILL');
+    await sleep(expiresAt - Date.now() + 1000);
+    await own.restart();
+    // The module expired it while the broker was away, and could tell no one then.
+    await until(() => updateLines(charger).includes('1 Expired'), '1 Expired', 30_000);
+    await until(() => doubles[0]?.reservedFor === undefined, 'EVSE 1 to be free', 30_000);
+  }, 60_000);
+});
+
 describe('the connector interface, after the module was killed', () => {
   it('cancels at the EVSE managers what expired while it was down and what a crash left unwritten', async () => {
     const prefix = uniquePrefix();

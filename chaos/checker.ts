@@ -5,7 +5,7 @@
 // reservation_update events, what the EVSE managers show) rule worlds out. A run fails when no
 // world explains what was seen; the failure names the invariant it breaks and the step.
 import { EndLedger, EXPIRY_LATE_MS, type Problem } from './ends';
-import { EvseWorld } from './evse-model';
+import { EvseWorld, GUARANTEE } from './evse-model';
 import { describeEvent, type LogEvent } from './events';
 import { listAnswer, type ModelEnd, type SentEvent, World } from './model';
 import type { Interface } from './schedule';
@@ -60,6 +60,8 @@ export class Checker {
     evseCalls: {} as Record<string, number>,
     evseRestarts: 0,
     shownChecks: 0,
+    /** What the EVSE managers showed at those checks, summed over them. */
+    shown: { reserved: 0, stationWide: 0, free: 0 },
     duplicatesExcused: 0,
     lossesExcused: 0,
     maxWorlds: 1,
@@ -153,6 +155,8 @@ export class Checker {
         });
         return;
       case 'shown':
+        if (this.iface !== 'evse') return;
+        this.update(e, (w) => w.expire(e.t, e.t, EXPIRY_LATE_MS, index) as AnyWorld[]);
         return this.onShown(e);
       case 'checkpoint':
         this.settleForks(e.t);
@@ -201,8 +205,7 @@ export class Checker {
         }
       }
       if (next.size === 0) {
-        // An Accepted where every world refuses because the station-wide reservations would lose their guarantee.
-        const invariant = observed === '"Accepted"' && byGuarantee.size > 0 && [...predicted].every((p) => byGuarantee.has(p)) ? 'station-wide guarantee' : 'answers';
+        const invariant = this.brokenGuarantee(sent, observed, predicted, byGuarantee) ? GUARANTEE : 'answers';
         return this.fail(e, `[${invariant}] ${sent.caller} ${sent.command.cmd} ${JSON.stringify(sent.command)} answered ${observed}; the model predicts ${[...predicted].join(' or ')}`);
       }
       this.worlds = [...next.values()];
@@ -213,6 +216,17 @@ export class Checker {
     }
     attempt.state = 'answered';
     attempt.answer = observed;
+  }
+
+  /**
+   * Whether a wrong answer shows the station-wide guarantee broken: an Accepted every world
+   * refuses by the guarantee, or a list holding a reservation the guarantee ended in every world.
+   */
+  private brokenGuarantee(sent: SentEvent, observed: string, predicted: ReadonlySet<string>, byGuarantee: ReadonlySet<string>): boolean {
+    if (sent.command.cmd === 'reserve_now') return observed === '"Accepted"' && byGuarantee.size > 0 && [...predicted].every((p) => byGuarantee.has(p));
+    if (sent.command.cmd !== 'list_reservations') return false;
+    const listed = new Set((JSON.parse(observed) as Array<{ reservation_id: number }>).map((r) => r.reservation_id));
+    return this.worlds.every((w) => w.ends.some((end) => end.rule === GUARANTEE && listed.has(end.id) && !w.ends.some((later) => later.id === end.id && later.input > end.input)));
   }
 
   /** The command applied to a copy of `world`, with each result it can give (an expiry passing during the call: at either end). */
@@ -307,18 +321,12 @@ export class Checker {
 
   /** "Once the run is quiet, every EVSE manager shows what the book says." */
   private onShown(e: Extract<LogEvent, { k: 'shown' }>): void {
-    if (this.iface !== 'evse') return;
     this.stats.shownChecks++;
-    const expected = new Set<string>();
-    this.filter(
-      e,
-      (w) => {
-        const wants = e.shown.map((_, i) => (w as EvseWorld).expectedShown(i + 1));
-        expected.add(JSON.stringify(wants));
-        return JSON.stringify(wants) === JSON.stringify(e.shown);
-      },
-      `[EVSE managers show the book] the EVSE managers show ${JSON.stringify(e.shown)} (reservation id, -1: Reserved for station-wide ones, null: free); the book says ${[...expected].join(' or ')}`,
-    );
+    for (const slot of e.shown) this.stats.shown[slot === null ? 'free' : slot === -1 ? 'stationWide' : 'reserved']++;
+    const shown = JSON.stringify(e.shown);
+    const wants = new Map(this.worlds.map((w) => [w, JSON.stringify(e.shown.map((_, i) => (w as EvseWorld).expectedShown(i + 1)))]));
+    const expected = [...new Set(wants.values())].join(' or ');
+    this.filter(e, (w) => wants.get(w) === shown, `[EVSE managers show the book] the EVSE managers show ${shown} (reservation id, -1: Reserved for station-wide ones, null: free); the book says ${expected}`);
   }
 
   /** Every world's ends (and updates) against those received; worlds that cannot explain them are dropped. */

@@ -93,7 +93,7 @@ export class EndLedger {
         if (this.lossExcused(end) || (!final && end.atMs > cutoff - PENDING_MS) || (final && end.atMs > cutoff - EXPIRY_LATE_MS)) continue;
         const history = got.map((r) => `${r.reason}@${new Date(r.t).toISOString().slice(11, 23)}`).join(', ') || 'none';
         return {
-          invariant: copy ? invariantOf(copy.reason, this.what) : `one final ${this.what} for every accepted reservation`,
+          invariant: end.rule ?? (copy ? invariantOf(copy.reason, this.what) : oneFinal(this.what)),
           message: `reservation ${id}: expected ${this.what} ${i + 1} to be ${end.reason} (due ${new Date(end.atMs).toISOString().slice(11, 23)}), received ${copy ? copy.reason : 'nothing'} (all received for it: ${history})`,
         };
       }
@@ -124,6 +124,10 @@ export class EndLedger {
   }
 }
 
+function oneFinal(what: string): string {
+  return `exactly one final ${what} per accepted reservation, none twice`;
+}
+
 /** The invariant an unexpected event of this reason breaks. */
 function invariantOf(reason: string, what: string): string {
   switch (reason) {
@@ -131,10 +135,8 @@ function invariantOf(reason: string, what: string): string {
     case 'UsedToStartCharging':
       return 'Used only after a session of its holder';
     case 'Cancelled':
-      return what === 'reservation_update' ? 'Cancelled only after a cancel' : `one final ${what}, none twice`;
-    case 'Placed':
-      return 'Placed once per accepted reservation';
+      return what === 'reservation_update' ? 'Cancelled only after a cancel' : oneFinal(what);
     default:
-      return `one final ${what}, none twice`;
+      return oneFinal(what);
   }
 }

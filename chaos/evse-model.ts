@@ -41,6 +41,8 @@ const EVSES = SOAK_EVSES.length;
 
 /** Why the model refused: a refusal by the guarantee is the named invariant of issue 28. */
 export type Why = 'guarantee' | 'other';
+/** The invariant behind the station-wide reservations the model refuses or ends. */
+export const GUARANTEE = 'station-wide guarantee';
 
 export class EvseWorld implements ModelWorld<EvseWorld> {
   held = new Map<number, EvseHeld>();
@@ -314,7 +316,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   /** The newest station-wide reservations end (Removed) until the guarantee holds again. */
   private fit(atMs: number, input: number): void {
     for (let wide = this.stationWide(); wide.length > 0 && !keeps(this.station(), this.types()); wide = this.stationWide()) {
-      this.end(wide[wide.length - 1] as EvseHeld, 'Removed', atMs, 'evse', input);
+      this.end(wide[wide.length - 1] as EvseHeld, 'Removed', atMs, 'evse', input, GUARANTEE);
     }
   }
 
@@ -380,11 +382,11 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
     this.held.set(end.reservation.id, end.reservation as EvseHeld);
   }
 
-  private end(r: EvseHeld, status: Exclude<UpdateStatus, 'Placed'>, atMs: number, cause: ModelEnd['cause'], input: number): void {
+  private end(r: EvseHeld, status: Exclude<UpdateStatus, 'Placed'>, atMs: number, cause: ModelEnd['cause'], input: number, rule?: string): void {
     this.held.delete(r.id);
-    const update: ModelEnd = { id: r.id, reason: status, atMs, cause, input, reservation: r };
+    const update: ModelEnd = { id: r.id, reason: status, atMs, cause, input, reservation: r, ...(rule ? { rule } : {}) };
     this.updates.push(update);
-    this.ends.push({ id: r.id, reason: END_REASON[status], atMs, cause, input, reservation: r, update });
+    this.ends.push({ id: r.id, reason: END_REASON[status], atMs, cause, input, reservation: r, update, ...(rule ? { rule } : {}) });
   }
 }
 

@@ -35,7 +35,7 @@ function summary(result: RunResult, iface: Interface): string {
   const s = result.stats;
   const evse =
     iface === 'evse'
-      ? `, reservation_update by status ${JSON.stringify(s.updates)}, EVSE manager calls ${JSON.stringify(s.evseCalls)}, ${s.evseRestarts} EVSE manager restarts, ${s.shownChecks} checks of what the EVSE managers show`
+      ? `, reservation_update by status ${JSON.stringify(s.updates)}, EVSE manager calls ${JSON.stringify(s.evseCalls)}, ${s.evseRestarts} EVSE manager restarts, ${s.shownChecks} checks of what the EVSE managers show (${JSON.stringify(s.shown)})`
       : '';
   return `${result.stepsRun} steps in ${Math.round(result.durationMs / 1000)} s: reserve_now answers ${JSON.stringify(s.reserveAnswers)}, ${s.ends} reservation_end received${evse}, ${s.restarts} module restarts, ${s.brokerRestarts} broker restarts, ${s.events} events seen, at most ${s.maxWorlds} possible states, ${s.duplicatesExcused} duplicate and ${s.lossesExcused} lost ends excused by crash windows`;
 }

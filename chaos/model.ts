@@ -60,6 +60,8 @@ export interface ModelEnd {
   reservation: { id: number; expiryTime: string; expiryMs: number };
   /** The reservation_update that goes with this end (evse interface). */
   update?: ModelEnd;
+  /** The invariant that demands it, where that says more than "one final event" (e.g. the station-wide guarantee). */
+  rule?: string;
 }
 
 export interface WireHeld {

@@ -179,7 +179,7 @@ export function evseCommand(rng: Prng): Command {
 
 function evseEvent(rng: Prng): StepBody {
   const evse = rng.int(1, SOAK_EVSES.length);
-  const event = rng.weighted<EvseEventName>({ Enabled: 12, Disabled: 4, SessionStarted: 8, SessionAuthorized: 6, SessionFinished: 16, TransactionStarted: 10, RaiseInoperative: 3, ClearInoperative: 8 });
+  const event = rng.weighted<EvseEventName>({ Enabled: 12, Disabled: 4, SessionStarted: 8, SessionAuthorized: 6, SessionFinished: 24, TransactionStarted: 10, RaiseInoperative: 3, ClearInoperative: 8 });
   // A driver with a holder's token or anyone else's; the EVSE manager names the reservation it shows.
   if (event === 'SessionAuthorized' || event === 'TransactionStarted') return { kind: 'evse', evse, event, ...token(rng) };
   return { kind: 'evse', evse, event };

@@ -1,8 +1,11 @@
 // The chaos soak in today's interface finds each defect issue 28 names (issue 28, "Done when"): run
 // against a deliberately broken stand-in of the module (test/fixtures/chaos/broken-module.js,
 // CHAOS_DEFECT), a schedule written for it fails with the invariant it breaks, and the real
-// module passes every one of those schedules.
+// module passes every one of those schedules. A failing run in this interface prints how to
+// repeat it and shrinks to a schedule file that replays in this interface.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { chaos } from '../../chaos/main';
 import { runSchedule } from '../../chaos/runner';
 import type { Schedule, Step } from '../../chaos/schedule';
 
@@ -60,11 +63,28 @@ describe('chaos soak in the evse interface against broken stand-ins', () => {
     else process.env.CHAOS_DEFECT = defect;
   });
 
-  it.each(DEFECTS)('catches $defect ($what)', async ({ defect: name, schedule, invariant }) => {
+  it.each(DEFECTS.filter((d) => d.defect !== 'end-whatever-held'))('catches $defect ($what)', async ({ defect: name, schedule, invariant }) => {
     process.env.CHAOS_DEFECT = name; // read by the stand-in, which inherits the environment
     const broken = await runSchedule(schedule, { mainJs: STAND_IN });
     expect(broken.failure?.message).toMatch(invariant);
   }, 120_000);
+
+  it('catches end-whatever-held too, says how to repeat the run, and shrinks it to a file that replays in the evse interface', async () => {
+    const { schedule, invariant } = DEFECTS.find((d) => d.defect === 'end-whatever-held') as (typeof DEFECTS)[number];
+    process.env.CHAOS_DEFECT = 'end-whatever-held';
+    // A step the failure does not need, for the shrinker to remove.
+    const ask: Step = { kind: 'call', caller: 'cs-a', command: { cmd: 'check_start', evse: 3, token: 'T9' }, gapMs: 0 };
+    const padded = evseSchedule([ask, ...schedule.steps]);
+    const lines: string[] = [];
+    const outcome = await chaos({ schedule: padded, mainJs: STAND_IN, shrinkSeconds: 60, print: (line) => lines.push(line) });
+    expect(outcome.result.failure?.message).toMatch(invariant);
+    expect(lines).toContainEqual(expect.stringContaining('npm run chaos -- --interface evse repeats this schedule'));
+    const shrunk = JSON.parse(readFileSync(outcome.shrunkFile as string, 'utf8')) as Schedule;
+    // The step it does not need is gone (the runner's final check may stand in for the written one).
+    expect({ iface: shrunk.iface, steps: shrunk.steps.filter((step) => step.kind !== 'checkpoint') }).toEqual({ iface: 'evse', steps: schedule.steps.filter((step) => step.kind !== 'checkpoint') });
+    expect(lines).toContainEqual(expect.stringContaining(`replay with CHAOS_SCHEDULE=${outcome.shrunkFile} npm run chaos`));
+    expect((await runSchedule(shrunk, { mainJs: STAND_IN })).failure?.message).toMatch(invariant);
+  }, 240_000);
 
   it('passes every one of those schedules with the real module', async () => {
     const all = evseSchedule(DEFECTS.flatMap(({ schedule }) => schedule.steps));

@@ -6,7 +6,7 @@
 // session events since it started) and what the EVSE manager really is (the runner's doubles),
 // which differ after the module restarts (session events are not retained).
 import { hasType, keeps, matches, type RefEvse, shownReserved, UNKNOWN, usable } from './guarantee';
-import { type EvseEvent, listAnswer, type ModelEnd, type ModelWorld, reservedFor, type SentEvent } from './model';
+import { type EvseEvent, expireWorlds, listAnswer, type ModelEnd, type ModelWorld, reservedFor, type SentEvent } from './model';
 import { type EvseRequest, SOAK_EVSES } from './schedule';
 
 export type UpdateStatus = 'Placed' | 'Expired' | 'Cancelled' | 'Removed' | 'Used';
@@ -338,21 +338,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   // ---- time and restarts ---------------------------------------------------------------------
 
   expire(certainMs: number, possibleMs: number, lateMs: number, input: number): EvseWorld[] {
-    const due = [...this.held.values()].sort((a, b) => a.expiryMs - b.expiryMs || a.order - b.order);
-    const possible: EvseHeld[] = [];
-    for (const r of due) {
-      if (Math.max(r.expiryMs, this.upSinceMs) + lateMs < certainMs) this.end(r, 'Expired', r.expiryMs, 'expiry', input);
-      else if (r.expiryMs <= possibleMs) possible.push(r);
-    }
-    if (possible.length === 0) return [this];
-    const worlds: EvseWorld[] = [this.clone()];
-    let world = this.clone();
-    for (const r of possible) {
-      world.end(r, 'Expired', r.expiryMs, 'expiry', input);
-      worlds.push(world);
-      world = world.clone();
-    }
-    return worlds;
+    return expireWorlds<EvseWorld, EvseHeld>(this, (w) => w.held.values(), (w, r) => w.end(r, 'Expired', r.expiryMs, 'expiry', input), certainMs, possibleMs, lateMs);
   }
 
   /** A restart: the reservations held are held again (in their order); the module knows nothing of its EVSEs. */

@@ -96,6 +96,42 @@ export function listAnswer(value: unknown): string {
   return JSON.stringify([...(value as Array<{ reservation_id: number }>)].sort((a, b) => a.reservation_id - b.reservation_id));
 }
 
+/** What expireWorlds needs of a reservation. */
+interface Expiring {
+  expiryMs: number;
+  order: number;
+}
+
+/**
+ * Expiries between two instants, for either model: a reservation due well before `certainMs` has
+ * ended (the module ends it within a second, `lateMs` allows for a loaded machine), one due by
+ * `possibleMs` may have. Worlds: one per number of the possible ones that ended (in expiry order).
+ */
+export function expireWorlds<W extends { clone(): W; upSinceMs: number }, R extends Expiring>(
+  world: W,
+  held: (w: W) => Iterable<R>,
+  expired: (w: W, r: R) => void,
+  certainMs: number,
+  possibleMs: number,
+  lateMs: number,
+): W[] {
+  const due = [...held(world)].sort((a, b) => a.expiryMs - b.expiryMs || a.order - b.order);
+  const possible: R[] = [];
+  for (const r of due) {
+    if (Math.max(r.expiryMs, world.upSinceMs) + lateMs < certainMs) expired(world, r);
+    else if (r.expiryMs <= possibleMs) possible.push(r);
+  }
+  if (possible.length === 0) return [world];
+  const worlds: W[] = [world.clone()];
+  let next = world.clone();
+  for (const r of possible) {
+    expired(next, r);
+    worlds.push(next);
+    next = next.clone();
+  }
+  return worlds;
+}
+
 export class World implements ModelWorld<World> {
   connectors: Conditions[] = [];
   held = new Map<number, Held>();
@@ -314,27 +350,9 @@ export class World implements ModelWorld<World> {
 
   // ---- time and restarts ---------------------------------------------------------------------
 
-  /**
-   * Expiries between two instants: a reservation due well before `certainMs` has ended (the
-   * module ends it within a second, `lateMs` allows for a loaded machine), one due by `possibleMs`
-   * may have. Worlds: one per number of the possible ones that ended (they end in expiry order).
-   */
+  /** Expiries between two instants (expireWorlds). */
   expire(certainMs: number, possibleMs: number, lateMs: number, input: number): World[] {
-    const due = [...this.held.values()].sort((a, b) => a.expiryMs - b.expiryMs || a.order - b.order);
-    const possible: Held[] = [];
-    for (const r of due) {
-      if (Math.max(r.expiryMs, this.upSinceMs) + lateMs < certainMs) this.end(r, 'Expired', r.expiryMs, 'expiry', input);
-      else if (r.expiryMs <= possibleMs) possible.push(r);
-    }
-    if (possible.length === 0) return [this];
-    const worlds: World[] = [this.clone()];
-    let world = this.clone();
-    for (const r of possible) {
-      world.end(r, 'Expired', r.expiryMs, 'expiry', input);
-      worlds.push(world);
-      world = world.clone();
-    }
-    return worlds;
+    return expireWorlds<World, Held>(this, (w) => w.held.values(), (w, r) => w.end(r, 'Expired', r.expiryMs, 'expiry', input), certainMs, possibleMs, lateMs);
   }
 
   /**

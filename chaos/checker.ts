@@ -316,7 +316,9 @@ export class Checker {
     // A reserve_now for it there, still unanswered, asks the EVSE manager first (it has the last word).
     const placing = [...this.attempts.values()].some((a) => (a.state === 'pending' || a.state === 'forked') && a.sent.reserve?.id === id && a.sent.reserve.request?.evse === e.evse);
     if (placing) return;
-    this.filter(e, (w) => w instanceof EvseWorld && w.holderAt(e.evse)?.id === id, `[restart announces what it persisted] EVSE ${e.evse} told reserve(${id}) after the restart, which holds no such reservation there`);
+    // Restored there (even if the EVSE manager then refuses it), or held there since.
+    const announced = (w: AnyWorld): boolean => w instanceof EvseWorld && (w.restored.get(e.evse) === id || w.holderAt(e.evse)?.id === id);
+    this.filter(e, announced, `[restart announces what it persisted] EVSE ${e.evse} told reserve(${id}) after the restart, which restored no such reservation there`);
   }
 
   /** "Once the run is quiet, every EVSE manager shows what the book says." */

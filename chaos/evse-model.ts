@@ -59,6 +59,8 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   down: boolean[] = SOAK_EVSES.map(() => false);
   /** Why the last reserve_now was refused (for the report). */
   lastWhy: Why | undefined;
+  /** What the module held at each EVSE (position -> id) once its last restart restored the file: what it announces. */
+  restored = new Map<number, number>();
 
   clone(): EvseWorld {
     const copy = new EvseWorld();
@@ -71,13 +73,14 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
     copy.known = this.known.map((c) => ({ ...c }));
     copy.truth = this.truth.map((c) => ({ ...c }));
     copy.down = this.down.slice();
+    copy.restored = this.restored;
     return copy;
   }
 
   key(): string {
     const held = [...this.held.values()].sort((a, b) => a.order - b.order).map((r) => [r.id, r.evse, r.type ?? null, r.token, r.parent ?? null, r.expiryTime]);
     const byId = (list: ModelEnd[]): string[] => list.map((e) => `${e.id}:${e.reason}`).sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]));
-    return JSON.stringify([this.known, this.truth, this.down, held, byId(this.ends), byId(this.updates), [...this.choices].sort()]);
+    return JSON.stringify([this.known, this.truth, this.down, held, byId(this.ends), byId(this.updates), [...this.choices].sort(), [...this.restored]]);
   }
 
   // ---- derived state -------------------------------------------------------------------------
@@ -353,6 +356,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
    */
   ready(readyMs: number, input: number): void {
     for (const r of [...this.held.values()]) if (r.expiryMs <= this.upSinceMs) this.end(r, 'Expired', r.expiryMs, 'expiry', input);
+    this.restored = new Map([...this.held.values()].filter((r) => r.evse !== 0).map((r) => [r.evse, r.id]));
     this.upSinceMs = readyMs;
     for (let position = 1; position <= EVSES; position++) {
       const holder = this.holderAt(position);

@@ -19,18 +19,27 @@ type Recorder = (event: LogEvent) => void;
 
 export function argsOf(command: Command, expiryTime: string): Record<string, unknown> {
   switch (command.cmd) {
-    case 'reserve_now':
-      return {
-        connector_id: command.connector,
-        reservation: { reservation_id: command.id, id_token: command.token, ...(command.parent !== undefined ? { parent_id_token: command.parent } : {}), expiry_time: expiryTime },
-      };
+    case 'reserve_now': {
+      const reservation = { reservation_id: command.id, id_token: command.token, ...(command.parent !== undefined ? { parent_id_token: command.parent } : {}), expiry_time: expiryTime };
+      if ('connector' in command) return { connector_id: command.connector, reservation };
+      const { evse, type } = command.request;
+      return { request: { ...reservation, ...(evse !== undefined ? { evse_id: evse } : {}), ...(type !== undefined ? { connector_type: type } : {}) } };
+    }
     case 'cancel_reservation':
       return { reservation_id: command.id };
     case 'exists_reservation':
-      return { request: { connector_id: command.connector, id_token: command.token, ...(command.parent !== undefined ? { parent_id_token: command.parent } : {}) } };
+      if ('connector' in command) return { request: { connector_id: command.connector, id_token: command.token, ...(command.parent !== undefined ? { parent_id_token: command.parent } : {}) } };
+      return { request: { ...(command.request.evse !== undefined ? { evse_id: command.request.evse } : {}), id_token: command.token, ...(command.parent !== undefined ? { group_id_token: command.parent } : {}) } };
+    case 'check_start':
+      return { request: { evse_id: command.evse, id_token: command.token, ...(command.parent !== undefined ? { parent_id_token: command.parent } : {}) } };
     case 'list_reservations':
       return {};
   }
+}
+
+/** The implementation serving `command`: today's exists_reservation is on impl main, ours (with a connector) on impl status. */
+function implOf(command: Command): string | undefined {
+  return command.cmd === 'exists_reservation' && 'request' in command ? 'main' : undefined;
 }
 
 export class CallerPeer {
@@ -62,10 +71,17 @@ export class CallerPeer {
     const expiryTime = new Date(expiryMs).toISOString();
     const reserve: SentReserve | undefined =
       command.cmd === 'reserve_now'
-        ? { connector: command.connector, id: command.id, token: command.token, ...(command.parent !== undefined ? { parent: command.parent } : {}), expiryTime, expiryMs }
+        ? {
+            ...('connector' in command ? { connector: command.connector } : { request: command.request }),
+            id: command.id,
+            token: command.token,
+            ...(command.parent !== undefined ? { parent: command.parent } : {}),
+            expiryTime,
+            expiryMs,
+          }
         : undefined;
     // The implementation the module's manifest serves it under (main or status).
-    const topic = this.probe.cmdTopic(this.moduleId, command.cmd);
+    const topic = this.probe.cmdTopic(this.moduleId, command.cmd, implOf(command));
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const id = randomUUID();
       const answered = new Promise<boolean>((resolve) => {

@@ -1,6 +1,7 @@
-// The reservation_end subscriber: a persistent session (clean: false, a stable client id, QoS 2),
-// as docs/reliability.md asks of a subscriber that may be away, so the broker keeps the events
-// published while it is disconnected. It can be told to go away for a while and come back.
+// The subscriber of reservation_end (and, in the evse interface, reservation_update): a persistent
+// session (clean: false, a stable client id, QoS 2), as docs/reliability.md asks of a subscriber
+// that may be away, so the broker keeps the events published while it is disconnected. It can be
+// told to go away for a while and come back.
 import type net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { isObject } from '../src/everest/envelope';
@@ -8,6 +9,22 @@ import { isObject } from '../src/everest/envelope';
 export interface EndSeen {
   id: number;
   reason: string;
+}
+
+export interface UpdateSeen {
+  id: number;
+  status: string;
+}
+
+/** The value of a Var on `raw`, if it is one (anything else is ignored: the checker complains about what is missing). */
+function varValue(raw: Buffer): Record<string, unknown> | undefined {
+  try {
+    const payload: unknown = JSON.parse(raw.toString('utf8'));
+    const value = isObject(payload) && isObject(payload.data) ? payload.data.data : undefined;
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class EndListener {
@@ -18,18 +35,20 @@ export class EndListener {
     private readonly onAway: (away: boolean) => void,
   ) {}
 
-  static async start(url: string, topic: string, clientId: string, onEnd: (end: EndSeen) => void, onAway: (away: boolean) => void): Promise<EndListener> {
+  static async start(
+    url: string,
+    topics: { end: string; update?: string },
+    clientId: string,
+    on: { end: (end: EndSeen) => void; update?: (update: UpdateSeen) => void; away: (away: boolean) => void },
+  ): Promise<EndListener> {
     const client = mqtt.connect(url, { clientId, protocolVersion: 4, clean: false, reconnectPeriod: 200, connectTimeout: 5000, resubscribe: true });
     client.on('connect', () => (client.stream as net.Socket).setNoDelay?.(true));
     client.on('error', () => undefined);
-    client.on('message', (_topic, raw) => {
-      try {
-        const payload: unknown = JSON.parse(raw.toString('utf8'));
-        const value = isObject(payload) && isObject(payload.data) ? payload.data.data : undefined;
-        if (isObject(value) && typeof value.reservation_id === 'number' && typeof value.reason === 'string') onEnd({ id: value.reservation_id, reason: value.reason });
-      } catch {
-        // not an end: ignored (the checker sees only well-formed ends, and complains about missing ones)
-      }
+    client.on('message', (topic, raw) => {
+      const value = varValue(raw);
+      if (!value || typeof value.reservation_id !== 'number') return;
+      if (topic === topics.end && typeof value.reason === 'string') on.end({ id: value.reservation_id, reason: value.reason });
+      else if (topic === topics.update && typeof value.reservation_status === 'string') on.update?.({ id: value.reservation_id, status: value.reservation_status });
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`listener could not connect to ${url}`)), 10_000);
@@ -38,8 +57,8 @@ export class EndListener {
         resolve();
       });
     });
-    await client.subscribeAsync(topic, { qos: 2 });
-    return new EndListener(client, onAway);
+    await client.subscribeAsync(topics.update !== undefined ? [topics.end, topics.update] : topics.end, { qos: 2 });
+    return new EndListener(client, on.away);
   }
 
   get connected(): boolean {

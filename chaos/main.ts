@@ -1,13 +1,14 @@
-// npm run chaos: CHAOS_SEED (default: random, printed), CHAOS_SECONDS (default 75),
-// CHAOS_SCHEDULE=<file> replays a schedule printed by a failing run (e.g. a shrunk one),
-// CHAOS_MODULE=<script> runs another module script (a stand-in) instead of dist/main.js,
-// CHAOS_SHRINK_SECONDS (default 180, 0 = no shrinking).
+// npm run chaos [-- --interface evse]: the seed's interface (connector, the default) or today's
+// (evse). CHAOS_SEED (default: random, printed), CHAOS_SECONDS (default 75),
+// CHAOS_SCHEDULE=<file> replays a schedule printed by a failing run (e.g. a shrunk one; it names
+// its interface), CHAOS_MODULE=<script> runs another module script (a stand-in) instead of
+// dist/main.js, CHAOS_SHRINK_SECONDS (default 180, 0 = no shrinking).
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomSeed } from './prng';
 import { type RunOptions, type RunResult, runSchedule } from './runner';
-import { describeStep, generateSchedule, type Schedule } from './schedule';
+import { describeStep, generateSchedule, type Interface, type Schedule } from './schedule';
 import { shrink } from './shrink';
 import { cleanup } from '../test/support/teardown';
 
@@ -16,6 +17,8 @@ export const DEFAULT_SECONDS = 75;
 export interface ChaosOptions extends RunOptions {
   seed?: number;
   seconds?: number;
+  /** The interface the module serves (default connector); a given schedule names its own. */
+  iface?: Interface;
   schedule?: Schedule;
   shrinkSeconds?: number;
   print: (line: string) => void;
@@ -28,22 +31,32 @@ export interface ChaosOutcome {
   shrunkFile?: string;
 }
 
-function summary(result: RunResult): string {
+function summary(result: RunResult, iface: Interface): string {
   const s = result.stats;
-  return `${result.stepsRun} steps in ${Math.round(result.durationMs / 1000)} s: reserve_now answers ${JSON.stringify(s.reserveAnswers)}, ${s.ends} reservation_end received, ${s.restarts} module restarts, ${s.brokerRestarts} broker restarts, ${s.events} events seen, at most ${s.maxWorlds} possible states, ${s.duplicatesExcused} duplicate and ${s.lossesExcused} lost ends excused by crash windows`;
+  const evse =
+    iface === 'evse'
+      ? `, reservation_update by status ${JSON.stringify(s.updates)}, EVSE manager calls ${JSON.stringify(s.evseCalls)}, ${s.evseRestarts} EVSE manager restarts, ${s.shownChecks} checks of what the EVSE managers show (${JSON.stringify(s.shown)})`
+      : '';
+  return `${result.stepsRun} steps in ${Math.round(result.durationMs / 1000)} s: reserve_now answers ${JSON.stringify(s.reserveAnswers)}, ${s.ends} reservation_end received${evse}, ${s.restarts} module restarts, ${s.brokerRestarts} broker restarts, ${s.events} events seen, at most ${s.maxWorlds} possible states, ${s.duplicatesExcused} duplicate and ${s.lossesExcused} lost ends excused by crash windows`;
+}
+
+/** The command line that repeats a schedule drawn from a seed. */
+function repeat(schedule: Schedule): string {
+  return `CHAOS_SEED=${schedule.seed} CHAOS_SECONDS=${schedule.seconds} npm run chaos${schedule.iface === 'evse' ? ' -- --interface evse' : ''}`;
 }
 
 /** One chaos run; on failure the seed, the schedule and a shrunk schedule are printed. */
 export async function chaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const { print } = options;
-  const schedule = options.schedule ?? generateSchedule(options.seed ?? randomSeed(), options.seconds ?? DEFAULT_SECONDS);
-  print(`chaos: seed ${schedule.seed}, ${schedule.seconds} s, ${schedule.steps.length} steps${options.mainJs ? `, module ${options.mainJs}` : ''} (repeat with CHAOS_SEED=${schedule.seed} CHAOS_SECONDS=${schedule.seconds})`);
+  const schedule = options.schedule ?? generateSchedule(options.seed ?? randomSeed(), options.seconds ?? DEFAULT_SECONDS, options.iface ?? 'connector');
+  const iface = schedule.iface ?? 'connector';
+  print(`chaos: seed ${schedule.seed}, ${schedule.seconds} s, ${iface} interface, ${schedule.steps.length} steps${options.mainJs ? `, module ${options.mainJs}` : ''} (repeat with ${repeat(schedule)})`);
   const result = await runSchedule(schedule, options);
   if (result.ok) {
-    print(`chaos: PASS seed ${schedule.seed}: ${summary(result)}`);
+    print(`chaos: PASS seed ${schedule.seed}: ${summary(result, iface)}`);
     return { schedule, result };
   }
-  print(`chaos: FAIL seed ${schedule.seed} (CHAOS_SEED=${schedule.seed} CHAOS_SECONDS=${schedule.seconds} npm run chaos repeats this schedule)`);
+  print(`chaos: FAIL seed ${schedule.seed} (${repeat(schedule)} repeats this schedule)`);
   print(`failure at step ${result.failure?.step}: ${result.failure?.message}`);
   print(`schedule (${schedule.steps.length} steps):`);
   schedule.steps.forEach((step, i) => print(`  ${i}: ${describeStep(step)}`));
@@ -73,8 +86,18 @@ function envNumber(name: string): number | undefined {
   return n;
 }
 
+/** `--interface evse` (or `--interface=evse`) on the command line; connector when absent. */
+export function interfaceArgument(argv: readonly string[]): Interface {
+  const at = argv.findIndex((a) => a === '--interface' || a.startsWith('--interface='));
+  if (at < 0) return 'connector';
+  const value = argv[at]?.includes('=') ? argv[at]?.split('=')[1] : argv[at + 1];
+  if (value !== 'connector' && value !== 'evse') throw new Error(`--interface must be connector or evse, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 if (require.main === module) {
   const file = process.env.CHAOS_SCHEDULE;
+  const iface = interfaceArgument(process.argv.slice(2));
   const seed = envNumber('CHAOS_SEED');
   const seconds = envNumber('CHAOS_SECONDS');
   const shrinkSeconds = envNumber('CHAOS_SHRINK_SECONDS');
@@ -83,6 +106,7 @@ if (require.main === module) {
     ...(file ? { schedule: JSON.parse(readFileSync(file, 'utf8')) as Schedule } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(seconds !== undefined ? { seconds } : {}),
+    iface,
     ...(shrinkSeconds !== undefined ? { shrinkSeconds } : {}),
     ...(mainJs ? { mainJs: path.resolve(mainJs) } : {}),
     print: (line) => console.log(line),

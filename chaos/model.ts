@@ -1,6 +1,36 @@
 // A reference model of the reservation module, written from spec/reservation-module.md alone
 // (it imports nothing from src/domain): one possible state of the module as its callers see it.
-// The checker keeps a set of these ("worlds") where the real system is nondeterministic.
+// The checker keeps a set of these ("worlds") where the real system is nondeterministic. This
+// file models the connector interface; evse-model.ts today's interface, behind the same ModelWorld.
+import type { LogEvent } from './events';
+
+export type SentEvent = Extract<LogEvent, { k: 'sent' }>;
+export type EvseEvent = Extract<LogEvent, { k: 'evse' }>;
+
+/** What the checker asks of a model of the module, whichever interface it serves. */
+export interface ModelWorld<W> {
+  /** When the module (re)started: expiries during a downtime happen at the restart. */
+  upSinceMs: number;
+  /** Per call attempt whose fate is unknown: the result it had if it was applied, or 'not-applied'. */
+  choices: Map<string, string>;
+  /** The reservation_end events expected, in order. */
+  ends: ModelEnd[];
+  /** The reservation_update events expected, in order (none in the connector interface). */
+  updates: ModelEnd[];
+  clone(): W;
+  /** Two worlds with the same key behave the same from now on and explain the same observations. */
+  key(): string;
+  expire(certainMs: number, possibleMs: number, lateMs: number, input: number): W[];
+  /** The module process started again (the EVSE managers' session events are not retained). */
+  restart(spawnedMs: number): void;
+  /** The restarted module is ready: it has restored its file and told the EVSE managers what it holds. */
+  ready(readyMs: number, input: number): void;
+  unend(end: ModelEnd): void;
+  /** The command applied at `nowMs` to this world; returns its answer as the checker compares it. */
+  run(sent: SentEvent, nowMs: number, input: number): string;
+  /** What an EVSE event does: more than one world where the spec leaves the choice open. */
+  evseEvent(e: EvseEvent, input: number): W[];
+}
 
 export type ReserveResult = 'Accepted' | 'Faulted' | 'Occupied' | 'Rejected' | 'Unavailable';
 export type ExistsStatus = 'NotReserved' | 'ReservedForToken' | 'ReservedForOtherToken' | 'ReservedForOtherTokenAndHasParentToken';
@@ -19,14 +49,19 @@ export interface Held {
 
 export interface ModelEnd {
   id: number;
-  reason: EndReason;
+  /** The reason (reservation_end) or status (reservation_update) on the wire. */
+  reason: string;
   /** Earliest time the module can have published it (the input's time, or the expiry). */
   atMs: number;
   /** What ended it: a command is on disk before its answer; EVSE events and expiries are written just after. */
   cause: 'command' | 'evse' | 'expiry';
   /** Index of the input (log event) that caused it: ends of one input are written together. */
   input: number;
-  reservation: Held;
+  reservation: { id: number; expiryTime: string; expiryMs: number };
+  /** The reservation_update that goes with this end (evse interface). */
+  update?: ModelEnd;
+  /** The invariant that demands it, where that says more than "one final event" (e.g. the station-wide guarantee). */
+  rule?: string;
 }
 
 export interface WireHeld {
@@ -46,19 +81,62 @@ interface Conditions {
 export const CONNECTORS = 2;
 
 /** Tokens are CiStrings: compared case-insensitively. */
-function same(a: string, b: string): boolean {
+export function sameToken(a: string, b: string): boolean {
   return a.toUpperCase() === b.toUpperCase();
 }
 
 /** "has this id_token or this parent_id_token" (spec, exists_reservation / UsedToStartCharging). */
-function isFor(r: Held, token: string, parent: string | undefined): boolean {
-  return same(r.token, token) || (parent !== undefined && r.parent !== undefined && same(r.parent, parent));
+export function reservedFor(r: { token: string; parent?: string }, token: string, parent: string | undefined): boolean {
+  return sameToken(r.token, token) || (parent !== undefined && r.parent !== undefined && sameToken(r.parent, parent));
 }
 
-export class World {
+/** An answer as the checker compares it: a list in id order (the model builds objects in the module's key order). */
+export function listAnswer(value: unknown): string {
+  if (!Array.isArray(value)) return JSON.stringify(value);
+  return JSON.stringify([...(value as Array<{ reservation_id: number }>)].sort((a, b) => a.reservation_id - b.reservation_id));
+}
+
+/** What expireWorlds needs of a reservation. */
+interface Expiring {
+  expiryMs: number;
+  order: number;
+}
+
+/**
+ * Expiries between two instants, for either model: a reservation due well before `certainMs` has
+ * ended (the module ends it within a second, `lateMs` allows for a loaded machine), one due by
+ * `possibleMs` may have. Worlds: one per number of the possible ones that ended (in expiry order).
+ */
+export function expireWorlds<W extends { clone(): W; upSinceMs: number }, R extends Expiring>(
+  world: W,
+  held: (w: W) => Iterable<R>,
+  expired: (w: W, r: R) => void,
+  certainMs: number,
+  possibleMs: number,
+  lateMs: number,
+): W[] {
+  const due = [...held(world)].sort((a, b) => a.expiryMs - b.expiryMs || a.order - b.order);
+  const possible: R[] = [];
+  for (const r of due) {
+    if (Math.max(r.expiryMs, world.upSinceMs) + lateMs < certainMs) expired(world, r);
+    else if (r.expiryMs <= possibleMs) possible.push(r);
+  }
+  if (possible.length === 0) return [world];
+  const worlds: W[] = [world.clone()];
+  let next = world.clone();
+  for (const r of possible) {
+    expired(next, r);
+    worlds.push(next);
+    next = next.clone();
+  }
+  return worlds;
+}
+
+export class World implements ModelWorld<World> {
   connectors: Conditions[] = [];
   held = new Map<number, Held>();
   ends: ModelEnd[] = [];
+  readonly updates: ModelEnd[] = [];
   nextOrder = 1;
   /** When the module (re)started: expiries during a downtime happen at the restart. */
   upSinceMs = 0;
@@ -119,6 +197,25 @@ export class World {
 
   // ---- commands ----------------------------------------------------------------------------
 
+  run(sent: SentEvent, nowMs: number, input: number): string {
+    const c = sent.command;
+    switch (c.cmd) {
+      case 'reserve_now': {
+        const r = sent.reserve as NonNullable<SentEvent['reserve']>;
+        const request = { id: r.id, token: r.token, ...(r.parent !== undefined ? { parent: r.parent } : {}), expiryTime: r.expiryTime, expiryMs: r.expiryMs };
+        return JSON.stringify(this.reserveNow(r.connector ?? 0, request, nowMs, input));
+      }
+      case 'cancel_reservation':
+        return JSON.stringify(this.cancel(c.id, nowMs, input));
+      case 'exists_reservation':
+        return 'connector' in c ? JSON.stringify(this.exists(c.connector, c.token, c.parent)) : 'null';
+      case 'list_reservations':
+        return listAnswer(this.list());
+      case 'check_start':
+        return 'null'; // not sent in the connector interface's schedules
+    }
+  }
+
   reserveNow(connector: number, request: Omit<Held, 'connector' | 'order'>, nowMs: number, input: number): ReserveResult {
     if (connector !== 0 && (connector < 1 || connector > CONNECTORS)) return 'Rejected'; // rule 2
     // rule 3: connector 0 is supported in the chaos config
@@ -164,7 +261,7 @@ export class World {
   exists(connector: number, token: string, parent: string | undefined): ExistsStatus {
     if (connector < 1 || connector > CONNECTORS) return 'NotReserved';
     const status = (held: Held[]): ExistsStatus => {
-      if (held.some((r) => isFor(r, token, parent))) return 'ReservedForToken';
+      if (held.some((r) => reservedFor(r, token, parent))) return 'ReservedForToken';
       if (parent === undefined && held.some((r) => r.parent !== undefined)) return 'ReservedForOtherTokenAndHasParentToken';
       return 'ReservedForOtherToken';
     };
@@ -173,7 +270,7 @@ export class World {
     const stationWide = this.stationWide();
     if (stationWide.length === 0) return 'NotReserved';
     // A station-wide reservation of this token may use this connector (a plugged-in car included).
-    if (stationWide.some((r) => isFor(r, token, parent))) return 'ReservedForToken';
+    if (stationWide.some((r) => reservedFor(r, token, parent))) return 'ReservedForToken';
     // A free connector must stay free while the station-wide reservations of others need it.
     const free = this.freeConnectors();
     if (free.includes(connector) && free.length - 1 < stationWide.length) return status(stationWide);
@@ -181,6 +278,10 @@ export class World {
   }
 
   // ---- EVSE managers -------------------------------------------------------------------------
+
+  evseEvent(e: EvseEvent, input: number): World[] {
+    return this.connectorEvent(e.evse, e.event, e.tx, e.t0, input);
+  }
 
   /**
    * What an EVSE manager's event does; more than one world when the spec leaves the choice
@@ -215,8 +316,8 @@ export class World {
         if (byId) candidates = [byId];
         else {
           const holder = this.holderOf(connector);
-          if (holder && isFor(holder, tok.token, tok.parent)) candidates = [holder];
-          else candidates = this.stationWide().filter((r) => isFor(r, tok.token, tok.parent));
+          if (holder && reservedFor(holder, tok.token, tok.parent)) candidates = [holder];
+          else candidates = this.stationWide().filter((r) => reservedFor(r, tok.token, tok.parent));
         }
         if (candidates.length === 0) {
           this.fitStationWide(nowMs, input);
@@ -249,27 +350,9 @@ export class World {
 
   // ---- time and restarts ---------------------------------------------------------------------
 
-  /**
-   * Expiries between two instants: a reservation due well before `certainMs` has ended (the
-   * module ends it within a second, `lateMs` allows for a loaded machine), one due by `possibleMs`
-   * may have. Worlds: one per number of the possible ones that ended (they end in expiry order).
-   */
+  /** Expiries between two instants (expireWorlds). */
   expire(certainMs: number, possibleMs: number, lateMs: number, input: number): World[] {
-    const due = [...this.held.values()].sort((a, b) => a.expiryMs - b.expiryMs || a.order - b.order);
-    const possible: Held[] = [];
-    for (const r of due) {
-      if (Math.max(r.expiryMs, this.upSinceMs) + lateMs < certainMs) this.end(r, 'Expired', r.expiryMs, 'expiry', input);
-      else if (r.expiryMs <= possibleMs) possible.push(r);
-    }
-    if (possible.length === 0) return [this];
-    const worlds: World[] = [this.clone()];
-    let world = this.clone();
-    for (const r of possible) {
-      world.end(r, 'Expired', r.expiryMs, 'expiry', input);
-      worlds.push(world);
-      world = world.clone();
-    }
-    return worlds;
+    return expireWorlds<World, Held>(this, (w) => w.held.values(), (w, r) => w.end(r, 'Expired', r.expiryMs, 'expiry', input), certainMs, possibleMs, lateMs);
   }
 
   /**
@@ -281,11 +364,15 @@ export class World {
     this.upSinceMs = readyMs;
   }
 
+  ready(readyMs: number): void {
+    this.upSinceMs = readyMs;
+  }
+
   /** Undoes an end that was not on disk when the module was killed: the reservation is held again. */
   unend(end: ModelEnd): void {
     const index = this.ends.indexOf(end);
     if (index >= 0) this.ends.splice(index, 1);
-    this.held.set(end.reservation.id, end.reservation);
+    this.held.set(end.reservation.id, end.reservation as Held);
   }
 
   private end(r: Held, reason: EndReason, atMs: number, cause: ModelEnd['cause'], input: number): void {

@@ -1,11 +1,12 @@
 // Runs one schedule against the built module on a real mosquitto (with persistence, restarted on
-// the same port and config) and two simulated EVSE managers, records everything it sees, and
-// has the checker judge it at every checkpoint and at the end.
+// the same port and config) and simulated EVSE managers (two in the connector interface; in the
+// evse interface three that answer get_evse and keep a reservation as EVerest's EvseManager does),
+// records everything it sees, and has the checker judge it at every checkpoint and at the end.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clientId } from '../src/app';
-import { varTopic } from '../src/everest/topics';
+import { MAIN_IMPL_ID, varTopic } from '../src/everest/topics';
 import { implOfVar } from '../src/generated/manifest';
 import { startBroker } from '../test/support/broker';
 import { EvseDouble } from '../test/support/evse-double';
@@ -15,10 +16,10 @@ import { CallerPeer } from './callers';
 import { Checker, type Failure } from './checker';
 import { describeEvent, type LogEvent } from './events';
 import { EndListener } from './listener';
-import { CALLERS, type Caller, type EvseEventName, type Overlapping, type Schedule, type Step } from './schedule';
+import { CALLERS, type Caller, type EvseEventName, type Overlapping, type Schedule, SOAK_EVSES, type Step } from './schedule';
 
-/** How an EVSE-manager double says each event (TransactionStarted carries a token, see execute). */
-const PUBLISH: Readonly<Record<Exclude<EvseEventName, 'TransactionStarted'>, (evse: EvseDouble) => Promise<void>>> = {
+/** How an EVSE-manager double says each event (a session by authorisation and a transaction carry a token, see execute). */
+const PUBLISH: Readonly<Record<Exclude<EvseEventName, 'TransactionStarted' | 'SessionAuthorized'>, (evse: EvseDouble) => Promise<unknown>>> = {
   Enabled: (evse) => evse.enabled(),
   Disabled: (evse) => evse.disabled(),
   SessionStarted: (evse) => evse.sessionStarted(),
@@ -45,7 +46,7 @@ export interface RunResult {
   failure?: Failure;
   stepsRun: number;
   durationMs: number;
-  stats: Checker['stats'] & { events: number; ends: number; restarts: number; brokerRestarts: number };
+  stats: Checker['stats'] & { events: number; ends: number; restarts: number; brokerRestarts: number; steps: number };
   /** The last events before the failure (or the end), for the report. */
   tail: string[];
 }
@@ -53,7 +54,13 @@ export interface RunResult {
 /** mosquitto's complaints about the module's connection (a protocol error is a bug of ours). */
 const PROTOCOL_ERROR = /disconnected due to (protocol error|malformed packet)|Protocol error|malformed/i;
 
+/** Waits until the module has logged `count` lines with message `msg` (e.g. each EVSE manager described its EVSE). */
+async function loggedAtLeast(module: ModuleProcess, msg: string, count: number, timeoutMs: number): Promise<void> {
+  await module.waitForLog(() => module.lines().filter((l) => l.msg === msg).length >= count, timeoutMs);
+}
+
 export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<RunResult> {
+  const iface = schedule.iface ?? 'connector';
   const started = Date.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'reservation-chaos-'));
   const log: LogEvent[] = [];
@@ -73,14 +80,31 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     const moduleClient = clientId(prefix, MODULE_ID);
     const listener = await EndListener.start(
       broker.url,
-      varTopic(prefix, MODULE_ID, implOfVar.reservation_end as string, 'reservation_end'),
+      {
+        end: varTopic(prefix, MODULE_ID, implOfVar.reservation_end as string, 'reservation_end'),
+        // reservation_update is a var of today's interface, served as impl main.
+        ...(iface === 'evse' ? { update: varTopic(prefix, MODULE_ID, MAIN_IMPL_ID, 'reservation_update') } : {}),
+      },
       `chaos-listener-${prefix.replace(/\W/g, '')}`,
-      (end) => record({ k: 'end', t: now(), step: stepIndex, id: end.id, reason: end.reason }),
-      (away) => record({ k: 'listener', t: now(), step: stepIndex, away }),
+      {
+        end: (end) => record({ k: 'end', t: now(), step: stepIndex, id: end.id, reason: end.reason }),
+        update: (update) => record({ k: 'update', t: now(), step: stepIndex, id: update.id, status: update.status }),
+        away: (away) => record({ k: 'listener', t: now(), step: stepIndex, away }),
+      },
     );
     cleanups.push(() => listener.close());
-    const evse = [await EvseDouble.start(broker, prefix, 'evse_manager_1'), await EvseDouble.start(broker, prefix, 'evse_manager_2')] as const;
+    const evse: EvseDouble[] = [];
     cleanups.push(() => Promise.all(evse.map((e) => e.probe.close())).then(() => undefined));
+    if (iface === 'evse') {
+      for (const [index, description] of SOAK_EVSES.entries()) {
+        const double = await EvseDouble.start(broker, prefix, `evse_manager_${index + 1}`, { evse: { id: description.id, connectors: description.connectors.map((c) => ({ ...c })) } });
+        double.answer({ kind: 'everest' });
+        double.onServed = ({ cmd, reservationId, retval }) => record({ k: 'evse-call', t: now(), step: stepIndex, evse: index + 1, cmd, ...(reservationId !== undefined ? { reservationId } : {}), retval });
+        evse.push(double);
+      }
+    } else {
+      evse.push(await EvseDouble.start(broker, prefix, 'evse_manager_1'), await EvseDouble.start(broker, prefix, 'evse_manager_2'));
+    }
     const callers = new Map<Caller, CallerPeer>();
     for (const origin of CALLERS) callers.set(origin, await CallerPeer.start(broker.url, prefix, MODULE_ID, origin, record, stepNow));
     cleanups.push(() => Promise.all([...callers.values()].map((c) => c.close())).then(() => undefined));
@@ -89,7 +113,12 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       brokerUrl: broker.url,
       prefix,
       moduleId: MODULE_ID,
-      configModule: { persistence_file: path.join(dir, 'reservations.json'), reserve_connector_zero_supported: true, evse_manager_call_timeout_ms: 1000 },
+      configModule: {
+        persistence_file: path.join(dir, 'reservations.json'),
+        reserve_connector_zero_supported: true,
+        evse_manager_call_timeout_ms: 1000,
+        ...(iface === 'evse' ? { reservation_interface: 'evse' } : {}),
+      },
       connections: { evse_manager: evse.map((e) => e.connection) },
       env: { LOG_LEVEL: 'info' },
       ...(options.mainJs !== undefined ? { entry: options.mainJs } : {}),
@@ -100,10 +129,12 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       module = await startModule(moduleOptions);
       const current = module;
       void current.exited.then((exit) => {
-        if (!expectingExit && current === module) fail(`the module exited by itself (code ${exit.code}, signal ${exit.signal}); stderr: ${current.stderr().slice(-2000)}`);
+        if (!expectingExit && current === module) fail(`[the module keeps running] it exited by itself (code ${exit.code}, signal ${exit.signal}); stderr: ${current.stderr().slice(-2000)}`);
       });
+      // The model assumes the EVSEs' layouts known: get_evse is asked as soon as the module is ready.
+      if (iface === 'evse') await loggedAtLeast(module, 'EVSE manager described its EVSE', evse.length, RECONNECT_TIMEOUT_MS);
     };
-    checker = new Checker(now());
+    checker = new Checker(now(), iface);
     await launch();
     cleanups.push(async () => {
       expectingExit = true;
@@ -115,7 +146,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       for (const line of broker.log().split('\n')) {
         if (line.includes(moduleClient) && PROTOCOL_ERROR.test(line) && !protocolErrors.has(line)) {
           protocolErrors.add(line);
-          fail(`mosquitto reports a protocol error from the module's client: ${line}`);
+          fail(`[no protocol error] mosquitto reports one from the module's client: ${line}`);
         }
       }
     };
@@ -148,9 +179,28 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
         case 'evse': {
           const double = evse[step.evse - 1] as EvseDouble;
           const t0 = now();
-          const tx = step.event === 'TransactionStarted' ? { token: step.token as string, ...(step.parent !== undefined ? { parent: step.parent } : {}), ...(step.reservationId !== undefined ? { reservationId: step.reservationId } : {}) } : undefined;
-          await (tx ? double.transactionStarted({ token: tx.token, ...(tx.parent !== undefined ? { parentToken: tx.parent } : {}), ...(tx.reservationId !== undefined ? { reservationId: tx.reservationId } : {}) }) : PUBLISH[step.event as Exclude<EvseEventName, 'TransactionStarted'>](double));
-          record({ k: 'evse', t0, t: now(), step: stepIndex, evse: step.evse, event: step.event, ...(tx ? { tx } : {}) });
+          if (step.event !== 'TransactionStarted' && step.event !== 'SessionAuthorized') {
+            await PUBLISH[step.event](double);
+            record({ k: 'evse', t0, t: now(), step: stepIndex, evse: step.evse, event: step.event });
+            return;
+          }
+          const who = { token: step.token as string, ...(step.parent !== undefined ? { parentToken: step.parent } : {}), ...(step.reservationId !== undefined ? { reservationId: step.reservationId } : {}) };
+          // As published: an EVerest-like EVSE manager names the reservation it shows.
+          const named = step.event === 'TransactionStarted' ? await double.transactionStarted(who) : await double.sessionStarted({ reason: 'Authorized', ...who });
+          const tx = { token: who.token, ...(step.parent !== undefined ? { parent: step.parent } : {}), ...(named !== undefined ? { reservationId: named } : {}) };
+          record({ k: 'evse', t0, t: now(), step: stepIndex, evse: step.evse, event: step.event, tx });
+          return;
+        }
+        case 'evse-restart': {
+          const double = evse[step.evse - 1] as EvseDouble;
+          double.goDown();
+          record({ k: 'evse-down', t: now(), step: stepIndex, evse: step.evse });
+          await sleep(step.downMs);
+          const t0 = now();
+          const published = await double.comeUp();
+          record({ k: 'evse-up', t: now(), step: stepIndex, evse: step.evse });
+          for (const event of published) record({ k: 'evse', t0, t: now(), step: stepIndex, evse: step.evse, event });
+          lastRecovery = now();
           return;
         }
         case 'module-crash': {
@@ -210,6 +260,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       await sleep(quiet);
       await caller('ocpp').run({ cmd: 'list_reservations' });
       await sleep(300);
+      if (iface === 'evse') record({ k: 'shown', t: now(), step: stepIndex, shown: evse.map((e) => e.reservedFor ?? null) });
       record({ k: 'checkpoint', t: now(), step: stepIndex, final });
       scanBrokerLog();
     };
@@ -223,14 +274,14 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     }
     if (!checker.failure) {
       stepIndex = schedule.steps.length;
-      evse.forEach((e) => e.answer({ kind: 'normal' }));
+      if (iface === 'connector') evse.forEach((e) => e.answer({ kind: 'normal' }));
       await checkpoint(true);
-      if (module.child.exitCode !== null || module.child.signalCode !== null) fail('the module is not running at the end of the run');
+      if (module.child.exitCode !== null || module.child.signalCode !== null) fail('[the module keeps running] it is not running at the end of the run');
       checker.feed(log);
     }
   } catch (err) {
     record({ k: 'failure', t: now(), step: stepIndex, message: `the runner could not go on: ${(err as Error).stack ?? String(err)}` });
-    checker ??= new Checker(started);
+    checker ??= new Checker(started, iface);
     checker.feed(log);
   } finally {
     for (const cleanup of cleanups.reverse()) {
@@ -249,7 +300,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     ...(failure ? { failure } : {}),
     stepsRun: Math.min(stepIndex + 1, schedule.steps.length),
     durationMs: Date.now() - started,
-    stats: { ...checker.stats, events: log.length, ends: log.filter((e) => e.k === 'end').length, ...counts },
+    stats: { ...checker.stats, events: log.length, ends: log.filter((e) => e.k === 'end').length, ...counts, steps: schedule.steps.length },
     tail: log.slice(Math.max(0, end - 40), end).map(describeEvent),
   };
 }

@@ -172,8 +172,11 @@ interface ReservationCore {
   afterChange(events: DomainEvent[]): Promise<void>;
   /** A part hears the events of every change after they are published. */
   listen(listener: Partial<ChangeListener>): void;
-  /** Holds the persisted reservations again and saves them at once (a file that cannot be written stops start-up). */
-  restore(): void;
+  /**
+   * Holds the persisted reservations again and saves them at once (a file that cannot be written
+   * stops start-up); `restarted` runs first when an earlier run left a file.
+   */
+  restore(restarted: () => void): void;
 }
 
 function holdReservations({ config, log, clock = systemClock, sendModuleReady = true }: ModuleDeps): ReservationCore {
@@ -244,9 +247,11 @@ function holdReservations({ config, log, clock = systemClock, sendModuleReady = 
     tokens,
     afterChange,
     listen: (listener) => listeners.push(listener),
-    restore() {
+    restore(restarted) {
       if (!persistenceFile) return;
-      void afterChange(restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' })));
+      const restored = restoreState(persistenceFile, book, outbox, clock.now(), log.child({ component: 'persistence' }));
+      if (restored.restarted) restarted();
+      void afterChange(restored.events);
       saveState(persistenceFile);
     },
   };
@@ -282,12 +287,18 @@ function runModule(core: ReservationCore, parts: readonly ModulePart[]): Reserva
   return {
     async start() {
       const { connection, links } = await link.open(config, log);
-      connection.onConnected(() => outbox.reconnected());
+      connection.onConnected(() => {
+        outbox.reconnected();
+        for (const part of parts) part.reconnected?.();
+      });
       // A forward wall-clock jump shows at the next packet, so the expiry timer need not poll for it.
       connection.onPacketReceived(() => scheduler.checkClock());
       for (const part of parts) await part.connect?.(links);
-      // Held again before the first command or token can arrive.
-      core.restore();
+      // Held again before the first command or token can arrive; after a restart no part assumes
+      // what the modules it calls still show.
+      core.restore(() => {
+        for (const part of parts) part.restarted?.();
+      });
       await link.provide(connection, parts.flatMap((part) => part.implementations ?? []), config, log);
       for (const part of parts) await part.listen?.(links);
       await snapshot.publishNow();

@@ -137,3 +137,9 @@ export function decodeErrorEvent(payload: Buffer): { raised: boolean; data: unkn
 export function encodeModuleReady(): string {
   return JSON.stringify({ msg_type: 'ModuleReady', data: true });
 }
+
+/** `{"msg_type":"<ModuleReady or GlobalReady>","data":true}` exactly. */
+export function isReadyMessage(payload: Buffer, msgType: 'ModuleReady' | 'GlobalReady'): boolean {
+  const message = parseJsonPayload(payload);
+  return isObject(message) && message.msg_type === msgType && message.data === true;
+}

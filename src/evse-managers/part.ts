@@ -58,7 +58,7 @@ export function requireEvseManagers(deps: EvseManagersDeps): EvseManagersPart {
       ? new EvseLayoutQuery({ evseManagers, call, validator, apply: (position, layout) => void afterChange(book.describeEvse(position, layout)), log })
       : undefined;
   // Calls that fall due before GlobalReady wait for it, in order.
-  const side = reconciler ?? createConnectorNotifier(evseManagers, (...args) => readiness.whenReady().then(() => call(...args)), validator, log);
+  const side = reconciler ?? createConnectorNotifier(evseManagers, (...args) => readiness.whenReady().then(() => call(...args)), validator, log, (connectorId) => book.holderAt(connectorId)?.reservationId);
   const cmds = ['reserve', 'cancel_reservation', ...(wire === 'evse' ? ['get_evse'] : [])];
 
   return {
@@ -79,16 +79,25 @@ export function requireEvseManagers(deps: EvseManagersDeps): EvseManagersPart {
         perConnector: wire === 'evse',
         onChange: (position, change) => void afterChange(book.evseChanged(position, change)),
         ...(reconciler
-          ? { onReservationEnd: (position: number) => reconciler.reservationEnded(position), onClearedSilently: (position: number) => reconciler.clearedSilently(position) }
+          ? {
+              onReservationEnd: (position: number) => reconciler.reservationEnded(position),
+              onClearedSilently: (position: number) => reconciler.clearedSilently(position),
+              onStarted: (position: number) => reconciler.evseManagerStarted(position),
+            }
           : {}),
         log,
       });
     },
     handled: (events) => side.handled(events),
+    restarted: () => side.forgetShown(),
+    reconnected: () => reconciler?.reconnected(),
     ready() {
       layoutQuery?.start();
-      reconciler?.announceAll();
+      side.announceAll();
     },
-    stop: () => layoutQuery?.stop(),
+    stop() {
+      layoutQuery?.stop();
+      reconciler?.stop();
+    },
   };
 }

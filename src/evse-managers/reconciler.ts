@@ -3,21 +3,28 @@
 // reservations need it (EVerest's "Reserved" for OCPP), cancel_reservation() once neither holds.
 // Only changes are sent, one call at a time per EVSE manager, in order; a ReservationEnd it
 // publishes by itself ends the reservation it was told about, not whatever the EVSE holds by then.
+// After a restart of this module what an EVSE manager shows is unknown (it may still show a
+// reservation that ended while the module was down): it is told again what the book says. So is
+// one whose call went unanswered (a broker outage, an EVSE manager restarting): asked again a
+// little later, and once the broker is back.
 import type { EvseManagerConnection } from '../config/load';
 import type { ReservationBook } from '../domain/reservation-book';
 import type { DomainEvent } from '../domain/types';
 import type { Logger } from '../log';
 import type { CallCmd, EvsePlacement, PlacementAnswer } from '../module/ports';
-import type { ChangeListener } from '../module/part';
+import type { EvseSide } from './side';
 import type { InterfaceValidator } from '../schema/validate';
 
-/** What an EVSE manager was last told. */
-type Shown = { kind: 'free' } | { kind: 'reserved'; reservationId: number } | { kind: 'blocked' };
+/** What an EVSE manager was last told (unknown: whatever an earlier run of the module told it). */
+type Shown = { kind: 'free' } | { kind: 'reserved'; reservationId: number } | { kind: 'blocked' } | { kind: 'unknown' };
 
 const FREE: Shown = { kind: 'free' };
 const BLOCKED: Shown = { kind: 'blocked' };
+const UNKNOWN: Shown = { kind: 'unknown' };
 /** reserve's argument for "reserved for the station-wide reservations, no id of its own". */
 const NO_RESERVATION_ID = -1;
+/** How long after an unanswered call, or after the broker is back, EVSE managers are told again (time for them to resubscribe). */
+export const RECHECK_MS = 2000;
 
 export interface ReconcilerDeps {
   evseManagers: readonly EvseManagerConnection[];
@@ -31,17 +38,27 @@ export interface ReconcilerDeps {
   log: Logger;
 }
 
-export class EvseReconciler implements EvsePlacement, ChangeListener {
+export class EvseReconciler implements EvsePlacement, EvseSide {
   private readonly told: Shown[];
   private readonly queues: Array<Promise<unknown>>;
   private readonly syncQueued: boolean[];
+  /** It refused what it should show: asked again after the next change, not at once. */
+  private readonly refused: boolean[];
+  /** A call to it went unanswered: asked again at the recheck, not at once. */
+  private readonly waiting: boolean[];
+  /** Restarts seen per EVSE manager: an answer that spans one may come from either run. */
+  private readonly restarts: number[];
   private readyBefore = false;
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
     const slots = deps.evseManagers.length + 1;
     this.told = new Array<Shown>(slots).fill(FREE);
     this.queues = new Array<Promise<unknown>>(slots).fill(Promise.resolve());
     this.syncQueued = new Array<boolean>(slots).fill(false);
+    this.refused = new Array<boolean>(slots).fill(false);
+    this.waiting = new Array<boolean>(slots).fill(false);
+    this.restarts = new Array<number>(slots).fill(0);
   }
 
   async place(evseId: number, reservationId: number, commit: () => void): Promise<PlacementAnswer> {
@@ -52,9 +69,12 @@ export class EvseReconciler implements EvsePlacement, ChangeListener {
       return 'not asked';
     }
     const answer = await this.enqueue(position, async (): Promise<PlacementAnswer> => {
+      const restarts = this.restarts[position];
       const said = await this.send(position, 'reserve', { reservation_id: reservationId }, { reservation_id: reservationId });
       if (said === false) return 'refused';
-      this.told[position] = { kind: 'reserved', reservationId };
+      // No answer in time: it may or may not show it, and is asked again (the reservation stands meanwhile).
+      if (said === undefined) this.unanswered(position);
+      else this.told[position] = restarts === this.restarts[position] ? { kind: 'reserved', reservationId } : UNKNOWN;
       commit();
       return said === true ? 'accepted' : 'unanswered';
     });
@@ -64,6 +84,36 @@ export class EvseReconciler implements EvsePlacement, ChangeListener {
 
   /** After any change of the book (or of an EVSE: what shows Reserved depends on cars and faults too). */
   handled(): void {
+    this.refused.fill(false);
+    this.sync();
+  }
+
+  /**
+   * This module restarted: an EVSE manager may still show what an earlier run told it (a
+   * reservation that ended while the module was down, one it was told just before a crash), so
+   * none is assumed free; each is told what the book says once the system is ready.
+   */
+  forgetShown(): void {
+    this.told.fill(UNKNOWN);
+  }
+
+  /** The broker is back: what changed meanwhile, and what went unanswered, is told once the EVSE managers are back too. */
+  reconnected(): void {
+    this.recheckSoon();
+  }
+
+  stop(): void {
+    if (this.recheck !== undefined) clearTimeout(this.recheck);
+    this.recheck = undefined;
+  }
+
+  /** The EVSE manager at `position` started again (its ModuleReady): it holds no reservation. */
+  evseManagerStarted(position: number): void {
+    if (this.told[position] === undefined || position === 0) return;
+    this.restarts[position] = (this.restarts[position] as number) + 1;
+    this.told[position] = FREE;
+    this.refused[position] = false;
+    this.waiting[position] = false;
     this.sync();
   }
 
@@ -84,7 +134,7 @@ export class EvseReconciler implements EvsePlacement, ChangeListener {
     const shownReserved = new Set(this.deps.book.shownReserved());
     this.deps.evseManagers.forEach((_, index) => {
       const position = index + 1;
-      if (this.syncQueued[position] || same(this.desired(position, shownReserved), this.told[position] as Shown)) return;
+      if (this.syncQueued[position] || this.refused[position] || this.waiting[position] || same(this.desired(position, shownReserved), this.told[position] as Shown)) return;
       this.syncQueued[position] = true;
       void this.enqueue(position, async () => {
         this.syncQueued[position] = false;
@@ -121,23 +171,62 @@ export class EvseReconciler implements EvsePlacement, ChangeListener {
     const desired = this.desired(position, new Set(this.deps.book.shownReserved()));
     const told = this.told[position] as Shown;
     if (same(desired, told)) return;
-    // reserve(id) may take over a reserve(-1); anything else is cleared first.
-    if (told.kind !== 'free' && !(told.kind === 'blocked' && desired.kind === 'reserved')) {
-      this.told[position] = FREE;
-      await this.send(position, 'cancel_reservation', {}, told.kind === 'reserved' ? { reservation_id: told.reservationId } : {});
+    const restarts = this.restarts[position];
+    // reserve may take over a reserve(-1) (with an id), or confirm what an unknown EVSE manager shows; anything else is cleared first.
+    let cancelled: boolean | undefined = true;
+    if (told.kind === 'reserved' || (told.kind === 'blocked' && desired.kind !== 'reserved') || (told.kind === 'unknown' && desired.kind === 'free')) {
+      cancelled = await this.cancel(position, told);
     }
-    if (desired.kind === 'reserved') {
-      const said = await this.send(position, 'reserve', { reservation_id: desired.reservationId }, { reservation_id: desired.reservationId });
-      if (said === false && this.deps.book.holderAt(position)?.reservationId === desired.reservationId) {
-        this.deps.onEvents(this.deps.book.remove(desired.reservationId, 'its EVSE manager refused it'));
+    if (desired.kind === 'free') {
+      if (cancelled === undefined) this.unanswered(position);
+    } else {
+      const reservationId = desired.kind === 'reserved' ? desired.reservationId : NO_RESERVATION_ID;
+      const args = { reservation_id: reservationId };
+      const context = desired.kind === 'reserved' ? args : { station_wide: true };
+      let said = await this.send(position, 'reserve', args, context);
+      if (said === false && told.kind === 'unknown') {
+        // It may still show another reservation from before the restart: cleared, then asked again.
+        cancelled = await this.cancel(position, told);
+        said = await this.send(position, 'reserve', args, context);
+      }
+      if (restarts !== this.restarts[position]) {
+        this.told[position] = UNKNOWN; // it restarted meanwhile: which run answered is unknown
+      } else if (said === undefined || cancelled === undefined) {
+        this.unanswered(position);
+      } else if (said === false) {
+        this.told[position] = FREE;
+        this.refused[position] = true;
+        if (desired.kind === 'reserved' && this.deps.book.holderAt(position)?.reservationId === desired.reservationId) {
+          this.deps.onEvents(this.deps.book.remove(desired.reservationId, 'its EVSE manager refused it'));
+        }
       } else {
         this.told[position] = desired;
       }
-    } else if (desired.kind === 'blocked') {
-      await this.send(position, 'reserve', { reservation_id: NO_RESERVATION_ID }, { station_wide: true });
-      this.told[position] = BLOCKED; // even if refused: asking again at every change would not change its mind
     }
     this.sync(); // the book may have moved on while we waited
+  }
+
+  /** cancel_reservation(): what it was told counts as gone before the call, so the ReservationEnd it causes ends nothing. */
+  private cancel(position: number, told: Shown): Promise<boolean | undefined> {
+    this.told[position] = FREE;
+    return this.send(position, 'cancel_reservation', {}, told.kind === 'reserved' ? { reservation_id: told.reservationId } : {});
+  }
+
+  /** A call went unanswered: what it shows is unknown until it is asked again. */
+  private unanswered(position: number): void {
+    this.told[position] = UNKNOWN;
+    this.waiting[position] = true;
+    this.recheckSoon();
+  }
+
+  private recheckSoon(): void {
+    if (this.recheck !== undefined) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.waiting.fill(false);
+      this.sync();
+    }, RECHECK_MS);
+    this.recheck.unref?.();
   }
 
   /** Runs `task` after everything queued for that EVSE manager. */

@@ -1,9 +1,10 @@
 // Follows each connected EVSE manager (connection N is the EVSE at position N): its session_event
-// var and its evse_manager/Inoperative error become EvseChanges for the domain.
+// var and its evse_manager/Inoperative error become EvseChanges for the domain; its ModuleReady
+// says it started again (holding no reservation).
 import type { EvseManagerConnection } from '../config/load';
 import type { EvseChange, SessionClaim } from '../domain/types';
-import { decodeErrorEvent, decodeVar } from '../everest/envelope';
-import { errorTopic, varTopic } from '../everest/topics';
+import { decodeErrorEvent, decodeVar, isReadyMessage } from '../everest/envelope';
+import { errorTopic, readyTopic, varTopic } from '../everest/topics';
 import type { RaisedError, SessionEvent, SessionIdTag } from '../generated/types';
 import type { Logger } from '../log';
 import type { Validate } from '../schema/schema-types';
@@ -67,6 +68,8 @@ export interface EvseWatcherDeps {
    * EvseManager does when a session starts with reason Authorized and when a transaction starts.
    */
   onClearedSilently?: (position: number) => void;
+  /** The EVSE manager (re)started: its ModuleReady, which every EVerest module sends at start. */
+  onStarted?: (position: number) => void;
   log: Logger;
 }
 
@@ -113,9 +116,16 @@ export async function watchEvseManagers(deps: EvseWatcherDeps): Promise<void> {
         log.info({ ...context, raised: decoded.raised }, decoded.raised ? 'EVSE inoperative' : 'EVSE operative again');
         deps.onChange(position, { kind: decoded.raised ? 'Faulted' : 'FaultCleared' });
       };
+      const onStarted = deps.onStarted;
+      const onReady = (payload: Buffer): void => {
+        if (!onStarted || !isReadyMessage(payload, 'ModuleReady')) return;
+        log.info(context, 'EVSE manager started; it holds no reservation');
+        onStarted(position);
+      };
       return [
         subscribe(varTopic(prefix, evse.moduleId, evse.implId, 'session_event'), 2, onSessionEvent),
         subscribe(errorTopic(prefix, evse.moduleId, evse.implId, INOPERATIVE_ERROR), 2, onInoperative),
+        ...(onStarted ? [subscribe(readyTopic(prefix, evse.moduleId), 2, onReady)] : []),
       ];
     }),
   );

@@ -1,6 +1,6 @@
 // The EVerest manager's messages (spec/everest-manager.md §2, §3), as pure functions.
 import type { ManagerEntry } from '../config/load';
-import { isObject, parseJsonPayload } from '../everest/envelope';
+import { isObject, isReadyMessage, parseJsonPayload } from '../everest/envelope';
 
 /** `{p}config/request`: the module asks for its own config. */
 export function encodeConfigRequest(moduleId: string): string {
@@ -61,6 +61,5 @@ function parameterValues(list: unknown, where: string, problems: string[]): Reco
 
 /** `{"msg_type":"GlobalReady","data":true}` exactly. */
 export function isGlobalReady(payload: Buffer): boolean {
-  const message = parseJsonPayload(payload);
-  return isObject(message) && message.msg_type === 'GlobalReady' && message.data === true;
+  return isReadyMessage(payload, 'GlobalReady');
 }

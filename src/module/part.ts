@@ -33,6 +33,10 @@ export interface ModulePart extends Partial<ChangeListener> {
   connect?(links: RequiredLinks): Promise<void>;
   /** Once the persisted reservations are held again, with the commands: starts taking what other modules send it to pass on. */
   listen?(links: RequiredLinks): Promise<void>;
+  /** An earlier run of this module left a persistence file: what it told other modules may still show. */
+  restarted?(): void;
+  /** The broker connection is back after a loss. */
+  reconnected?(): void;
   /** Each time the system becomes ready: GlobalReady under the manager, else once at start-up. */
   ready?(): void;
   stop?(): void;

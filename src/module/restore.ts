@@ -9,7 +9,13 @@ import type { VarOutbox } from './outbox';
 import { targetOfWire } from './reservation-wire';
 import { rfc3339ToEpochMs } from './time';
 
-export function restoreState(path: string, book: ReservationBook, outbox: VarOutbox, nowMs: number, log: Logger): DomainEvent[] {
+/** What restoring found: the events it caused, and whether an earlier run left a file (a restart). */
+export interface Restored {
+  events: DomainEvent[];
+  restarted: boolean;
+}
+
+export function restoreState(path: string, book: ReservationBook, outbox: VarOutbox, nowMs: number, log: Logger): Restored {
   const loaded = loadState(path, validateState, nowMs);
   if ('corrupt' in loaded) {
     log.error({ file: path, moved_to: loaded.movedTo, reason: loaded.corrupt }, 'persistence file is unreadable; moved aside, starting without its reservations');
@@ -33,5 +39,5 @@ export function restoreState(path: string, book: ReservationBook, outbox: VarOut
     ),
   );
   log.info({ file: path, restored: book.size, ended: events.length - book.size, resent_ends: loaded.state.undelivered_ends.length }, 'persistence file loaded');
-  return events;
+  return { events, restarted: loaded.found };
 }

@@ -21,23 +21,24 @@ export interface PersistedState {
 
 export const EMPTY_STATE: PersistedState = { version: STATE_VERSION, reservations: [], undelivered_ends: [] };
 
-export type LoadResult = { state: PersistedState } | { state: PersistedState; corrupt: string; movedTo: string };
+/** `found`: the file was there (an earlier run wrote it), readable or not. */
+export type LoadResult = { state: PersistedState; found: boolean } | { state: PersistedState; found: true; corrupt: string; movedTo: string };
 
 /** Reads the state file; a missing file is an empty state, a corrupt one is moved aside and reported. */
 export function loadState(path: string, validateState: Validate, nowMs: number): LoadResult {
   removeStaleTemporaries(path);
-  if (!existsSync(path)) return { state: EMPTY_STATE };
+  if (!existsSync(path)) return { state: EMPTY_STATE, found: false };
   let problem: string | undefined;
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
     problem = check(validateState, parsed);
-    if (!problem) return { state: parsed as PersistedState };
+    if (!problem) return { state: parsed as PersistedState, found: true };
   } catch (err) {
     problem = (err as Error).message;
   }
   const movedTo = `${path}.corrupt-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
   renameSync(path, movedTo);
-  return { state: EMPTY_STATE, corrupt: problem, movedTo };
+  return { state: EMPTY_STATE, found: true, corrupt: problem, movedTo };
 }
 
 /** A crash between writing and renaming leaves `<file>.tmp-<pid>`; nothing reads it, and each crash would add one. */

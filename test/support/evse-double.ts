@@ -1,8 +1,10 @@
 // A test double of an EVerest EVSE manager: publishes session_event and the Inoperative error
 // in EVerest's envelopes, answers reserve / cancel_reservation / get_evse and records the calls.
 // It can be told to answer late, with an error, with a malformed payload, or not at all; or, as
-// `everest`, to answer reserve as EVerest's EvseManager does and publish ReservationStart /
-// ReservationEnd as it does.
+// `everest`, to keep a reservation as EVerest's EvseManager does (EvseManager.cpp, everest-core
+// 23c9dac16): reserve refused while disabled, faulted, in a session or reserved for another id;
+// ReservationStart / ReservationEnd published as it does; the reservation id put into the
+// session it starts, and cleared silently then. It can also restart (holding no reservation).
 import type { Broker } from './broker';
 import { type Station, startStation } from './harness';
 import { uniquePrefix } from './module-process';
@@ -55,6 +57,10 @@ export class EvseDouble {
   private getEvseMode: AnswerMode = { kind: 'normal' };
   /** What an EVerest EvseManager would be doing (for the `everest` answer mode). */
   private readonly state = { reservedFor: undefined as number | undefined, disabled: false, faulted: false, session: false };
+  /** Down (restarting): calls reach no one, and are neither recorded nor answered. */
+  private down = false;
+  /** Told of every reservation call served, with its answer (undefined: none, or cancel_reservation's null). */
+  onServed: ((served: { cmd: RecordedCall['cmd']; reservationId?: number; retval: unknown }) => void) | undefined;
   private readonly callArrived: Collector;
 
   private constructor(
@@ -100,6 +106,46 @@ export class EvseDouble {
   /** The reservation this double would show, as EVerest's EvseManager keeps it (-1: station-wide). */
   get reservedFor(): number | undefined {
     return this.state.reservedFor;
+  }
+
+  /** Whether EVerest's EvseManager would refuse reserve now whatever it shows: disabled, faulted, or not idle. */
+  get busy(): boolean {
+    return this.state.disabled || this.state.faulted || this.state.session;
+  }
+
+  /**
+   * The EVSE manager process restarts: down for `downMs` (calls to it are lost), then up holding
+   * no reservation. It says ModuleReady, as every EVerest module does at start, and publishes its
+   * state as EvseManager does (Enabled or Disabled); a fault still there is raised again, a car
+   * still plugged in starts a new session.
+   */
+  async restart(downMs = 0): Promise<void> {
+    this.goDown();
+    await sleep(downMs);
+    await this.comeUp();
+  }
+
+  /** The process dies: its reservation goes with it, calls to it are lost. */
+  goDown(): void {
+    this.down = true;
+    this.state.reservedFor = undefined;
+  }
+
+  /** The process is back: ModuleReady, then its state; returns the events it published after ModuleReady. */
+  async comeUp(): Promise<Array<'Enabled' | 'Disabled' | 'RaiseInoperative' | 'SessionStarted'>> {
+    this.down = false;
+    await this.probe.publishRaw(`${this.probe.prefix}modules/${this.moduleId}/ready`, JSON.stringify({ msg_type: 'ModuleReady', data: true }), 2);
+    const published: Array<'Enabled' | 'Disabled' | 'RaiseInoperative' | 'SessionStarted'> = [this.state.disabled ? 'Disabled' : 'Enabled'];
+    await this.sessionEvent({ event: published[0] });
+    if (this.state.faulted) {
+      published.push('RaiseInoperative');
+      await this.probe.raiseError(this.moduleId, IMPL_ID, INOPERATIVE);
+    }
+    if (this.state.session) {
+      published.push('SessionStarted');
+      await this.sessionEvent({ event: 'SessionStarted', session_started: { reason: 'EVConnected', meter_value: { energy_Wh_import: { total: 1234.5 } } } });
+    }
+    return published;
   }
 
   /** The connection entry naming this double in the module's EVerest config. */
@@ -152,23 +198,24 @@ export class EvseDouble {
 
   async disabled(connectorId?: number): Promise<void> {
     this.state.disabled = true;
-    // EVerest's EvseManager drops its reservation when disabled, and says so.
-    if (this.mode.kind === 'everest' && this.state.reservedFor !== undefined) await this.reservationEnd();
     await this.sessionEvent({ event: 'Disabled', ...(connectorId !== undefined ? { connector_id: connectorId } : {}) });
+    // EVerest's EvseManager drops its reservation once it published Disabled, and says so.
+    if (this.mode.kind === 'everest' && this.state.reservedFor !== undefined) await this.reservationEnd();
   }
 
   /**
    * A session began: by default a car plugged in (EVConnected); with reason Authorized a driver
    * authorised first, naming their token and the reservation it uses, as EVerest's EvseManager does.
    */
-  async sessionStarted(started?: { reason: 'EVConnected' | 'Authorized'; token?: string; parentToken?: string; reservationId?: number }): Promise<void> {
+  async sessionStarted(started?: { reason: 'EVConnected' | 'Authorized'; token?: string; parentToken?: string; reservationId?: number }): Promise<number | undefined> {
     this.state.session = true;
     if (!started) {
       await this.sessionEvent({ event: 'SessionStarted' });
-      return;
+      return undefined;
     }
-    const reservationId = started.reservationId ?? (this.mode.kind === 'everest' && started.reason === 'Authorized' ? this.state.reservedFor : undefined);
-    // EVerest's EvseManager clears its reservation silently when an authorised session starts.
+    // EVerest's EvseManager names the reservation it shows (-1 included) in any session it starts,
+    // and clears it silently when the session started with an authorisation.
+    const reservationId = started.reservationId ?? (this.mode.kind === 'everest' ? this.state.reservedFor : undefined);
     if (started.reason === 'Authorized') this.state.reservedFor = undefined;
     await this.sessionEvent({
       event: 'SessionStarted',
@@ -178,9 +225,10 @@ export class EvseDouble {
         ...(started.token !== undefined
           ? { id_tag: { id_token: { value: started.token, type: 'ISO14443' }, authorization_status: 'Accepted', ...(started.parentToken !== undefined ? { parent_id_token: { value: started.parentToken, type: 'Central' } } : {}) } }
           : {}),
-        ...(reservationId !== undefined && reservationId >= 0 ? { reservation_id: reservationId } : {}),
+        ...(reservationId !== undefined ? { reservation_id: reservationId } : {}),
       },
     });
+    return reservationId;
   }
 
   async sessionFinished(): Promise<void> {
@@ -194,7 +242,10 @@ export class EvseDouble {
     await this.sessionEvent({ event: 'ReservationEnd' });
   }
 
-  async transactionStarted({ token, parentToken, reservationId }: TransactionStart): Promise<void> {
+  /** Returns the reservation id it named in the transaction. */
+  async transactionStarted({ token, parentToken, reservationId: named }: TransactionStart): Promise<number | undefined> {
+    // EVerest's EvseManager puts the reservation it shows (-1 included) into the transaction, and clears it silently.
+    const reservationId = named ?? (this.mode.kind === 'everest' ? this.state.reservedFor : undefined);
     this.state.session = true;
     this.state.reservedFor = undefined;
     await this.sessionEvent({
@@ -211,11 +262,14 @@ export class EvseDouble {
         ...(reservationId !== undefined ? { reservation_id: reservationId } : {}),
       },
     });
+    return reservationId;
   }
 
   async raiseInoperative(): Promise<void> {
     this.state.faulted = true;
     await this.probe.raiseError(this.moduleId, IMPL_ID, INOPERATIVE);
+    // EVerest's EvseManager cancels its reservation on an error shutdown, and says so.
+    if (this.mode.kind === 'everest' && this.state.reservedFor !== undefined) await this.reservationEnd();
   }
 
   async clearInoperative(): Promise<void> {
@@ -224,14 +278,18 @@ export class EvseDouble {
   }
 
   private describe(call: ServedCall): Promise<ServeReply> {
+    if (this.down) return Promise.resolve({ silent: true });
     this.getEvseCalls.push(call);
     return this.answerWith(this.getEvseMode, this.options.evse);
   }
 
   private async reply(cmd: RecordedCall['cmd'], args: Record<string, unknown>, call: ServedCall): Promise<ServeReply> {
+    if (this.down) return { silent: true };
     this.calls.push({ ...call, cmd });
-    if (this.mode.kind === 'everest') return this.asEverest(cmd, args);
-    return this.answerWith(this.mode, cmd === 'reserve' ? true : null);
+    const reply = this.mode.kind === 'everest' ? await this.asEverest(cmd, args) : await this.answerWith(this.mode, cmd === 'reserve' ? true : null);
+    const reservationId = typeof args.reservation_id === 'number' ? args.reservation_id : undefined;
+    this.onServed?.({ cmd, ...(reservationId !== undefined ? { reservationId } : {}), retval: 'retval' in reply ? reply.retval : undefined });
+    return reply;
   }
 
   /** EVerest's EvseManager::reserve and cancel_reservation, with their session events. */
@@ -241,10 +299,11 @@ export class EvseDouble {
       return { retval: null };
     }
     const id = args.reservation_id as number;
-    const { reservedFor, disabled, faulted, session } = this.state;
-    if (disabled || faulted || session) return { retval: false };
+    const { reservedFor } = this.state;
+    if (this.busy) return { retval: false };
     if (reservedFor !== undefined && reservedFor !== -1 && reservedFor !== id) return { retval: false };
-    const announce = reservedFor === undefined || (reservedFor === -1 && id !== -1);
+    // Said again for the same id only when that is -1 (EvseManager::reserve signals unless it overwrites a real id).
+    const announce = reservedFor !== id || id === -1;
     this.state.reservedFor = id;
     if (announce) await this.sessionEvent({ event: 'ReservationStart' });
     return { retval: true };

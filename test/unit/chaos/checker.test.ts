@@ -26,7 +26,7 @@ class Log {
   send(command: Command): string {
     const attempt = `a${++this.n}`;
     const reserve =
-      command.cmd === 'reserve_now'
+      command.cmd === 'reserve_now' && 'connector' in command
         ? { connector: command.connector, id: command.id, token: command.token, expiryTime: new Date(T0 + command.expiresInMs).toISOString(), expiryMs: T0 + command.expiresInMs }
         : undefined;
     this.push({ k: 'sent', attempt, caller: 'ocpp', command, ...(reserve ? { reserve } : {}) });

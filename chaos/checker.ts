@@ -230,18 +230,24 @@ export class Checker {
   }
 
   /** The command applied to a copy of `world`, with each result it can give (an expiry passing during the call: at either end). */
-  private apply(world: AnyWorld, attempt: Attempt, index: number, answeredMs: number): Array<{ world: AnyWorld; result: string }> {
+  private apply(world: AnyWorld, attempt: Attempt, index: number, answeredMs: number, callsLost = false): Array<{ world: AnyWorld; result: string }> {
     const { sent } = attempt;
     const r = sent.reserve;
     const times = r && r.expiryMs > sent.t && r.expiryMs <= answeredMs ? [sent.t, answeredMs] : [sent.t];
-    return times.map((now) => {
-      const w = READ_ONLY.has(sent.command.cmd) ? world : world.clone();
-      return { world: w, result: w.run(sent, now, index) };
-    });
+    return times.flatMap((now) =>
+      (callsLost ? [false, true] : [false]).map((lost) => {
+        const w = READ_ONLY.has(sent.command.cmd) ? world : world.clone();
+        return { world: w, result: w.run(sent, now, index, lost) };
+      }),
+    );
   }
 
-  /** Every attempt still unanswered may have been applied (before the crash) or not: both worlds go on. */
+  /**
+   * Every attempt still unanswered may have been applied (before the crash) or not: both worlds go
+   * on. Around a broker outage, the calls it made to an EVSE manager may have been lost too.
+   */
   private forkPending(e: LogEvent, index: number): void {
+    const callsLost = e.k === 'broker-up' || (e.k === 'crash' && e.what === 'broker-kill');
     for (const attempt of this.attempts.values()) {
       if (attempt.state !== 'pending') continue;
       attempt.state = 'forked';
@@ -252,7 +258,7 @@ export class Checker {
         const skipped = w.clone();
         skipped.choices.set(id, 'not-applied');
         const applied = (w.expire(attempt.sent.t, e.t, EXPIRY_LATE_MS, index) as AnyWorld[]).flatMap((x) =>
-          this.apply(x, attempt, index, e.t).map(({ world, result }) => {
+          this.apply(x, attempt, index, e.t, callsLost).map(({ world, result }) => {
             world.choices.set(id, result);
             return world;
           }),

@@ -38,6 +38,13 @@ interface Conditions {
 
 const FINE: Conditions = { faulted: false, disabled: false, session: false };
 const EVSES = SOAK_EVSES.length;
+/**
+ * A reservation placed while its reserve(id) was lost (a broker outage) stands; the module asks
+ * again once the broker is back and two seconds later, and a busy EVSE manager refuses: it ends
+ * (Removed) within this long (an outage of up to 2.5 s, the module's reconnect back-off, the
+ * recheck, three calls' timeouts).
+ */
+const LOST_CALL_MS = 20_000;
 
 /** Why the model refused: a refusal by the guarantee is the named invariant of issue 28. */
 export type Why = 'guarantee' | 'other';
@@ -61,6 +68,8 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   lastWhy: Why | undefined;
   /** What the module held at each EVSE (position -> id) once its last restart restored the file: what it announces. */
   restored = new Map<number, number>();
+  /** Reservations placed without their EVSE manager's answer (a lost call) where it is busy: id -> when; they end once it is asked again. */
+  doomed = new Map<number, number>();
 
   clone(): EvseWorld {
     const copy = new EvseWorld();
@@ -74,13 +83,14 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
     copy.truth = this.truth.map((c) => ({ ...c }));
     copy.down = this.down.slice();
     copy.restored = this.restored;
+    copy.doomed = new Map(this.doomed);
     return copy;
   }
 
   key(): string {
     const held = [...this.held.values()].sort((a, b) => a.order - b.order).map((r) => [r.id, r.evse, r.type ?? null, r.token, r.parent ?? null, r.expiryTime]);
     const byId = (list: ModelEnd[]): string[] => list.map((e) => `${e.id}:${e.reason}`).sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]));
-    return JSON.stringify([this.known, this.truth, this.down, held, byId(this.ends), byId(this.updates), [...this.choices].sort(), [...this.restored]]);
+    return JSON.stringify([this.known, this.truth, this.down, held, byId(this.ends), byId(this.updates), [...this.choices].sort(), [...this.restored], [...this.doomed]]);
   }
 
   // ---- derived state -------------------------------------------------------------------------
@@ -120,7 +130,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   /** What the EVSE manager at `position` must show once all is quiet: the book, where it can take it. */
   expectedShown(position: number): number | null {
     const holder = this.holderAt(position);
-    if (holder) return holder.id;
+    if (holder) return this.doomed.has(holder.id) ? null : holder.id;
     const shown = shownReserved(this.station(), this.types());
     return shown.has(position - 1) && !this.busy(position) ? -1 : null;
   }
@@ -140,13 +150,13 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
 
   // ---- commands ----------------------------------------------------------------------------
 
-  run(sent: SentEvent, nowMs: number, input: number): string {
+  run(sent: SentEvent, nowMs: number, input: number, callLost = false): string {
     const c = sent.command;
     switch (c.cmd) {
       case 'reserve_now': {
         const r = sent.reserve as NonNullable<SentEvent['reserve']>;
         const held = { id: r.id, token: r.token, ...(r.parent !== undefined ? { parent: r.parent } : {}), expiryTime: r.expiryTime, expiryMs: r.expiryMs };
-        return JSON.stringify(this.reserveNow(r.request ?? {}, held, nowMs, input));
+        return JSON.stringify(this.reserveNow(r.request ?? {}, held, nowMs, input, callLost));
       }
       case 'cancel_reservation': {
         const r = this.held.get(c.id);
@@ -163,7 +173,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   }
 
   /** reserve_now({request}) (spec §4), then the EVSE manager's last word on an EVSE-specific one. */
-  reserveNow(request: EvseRequest, r: Omit<EvseHeld, 'evse' | 'type' | 'order'>, nowMs: number, input: number): string {
+  reserveNow(request: EvseRequest, r: Omit<EvseHeld, 'evse' | 'type' | 'order'>, nowMs: number, input: number, callLost = false): string {
     this.lastWhy = 'other';
     if (r.expiryMs <= nowMs) return 'Rejected';
     const any = request.evse === undefined || request.evse < 0;
@@ -178,13 +188,16 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
     const result = without.decide(position, type);
     this.lastWhy = without.lastWhy;
     if (result !== 'Accepted') return result;
-    // The EVSE manager has the last word: it refuses while busy (an EVSE manager down does not answer: the reservation stands).
-    if (position !== 0 && !this.down[position - 1] && this.busy(position)) {
+    // The EVSE manager has the last word: it refuses while busy (an EVSE manager down, or a call lost, gets no answer: the reservation stands).
+    const unanswered = position !== 0 && (this.down[position - 1] || callLost);
+    if (position !== 0 && !unanswered && this.busy(position)) {
       this.lastWhy = 'other';
       return 'Occupied';
     }
     const replaced = this.held.get(r.id);
     this.held.delete(r.id);
+    this.doomed.delete(r.id);
+    if (callLost && position !== 0 && this.busy(position)) this.doomed.set(r.id, nowMs);
     const held: EvseHeld = { ...r, evse: position, ...(request.type !== undefined ? { type: request.type } : {}), order: this.nextOrder++ };
     this.held.set(r.id, held);
     if (!replaced) this.updates.push({ id: r.id, reason: 'Placed', atMs: nowMs, cause: 'command', input, reservation: held });
@@ -276,6 +289,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
         return [this];
       case 'SessionFinished':
         known.session = truth.session = false;
+        this.confirmDoomed(e.evse);
         return [this];
       case 'SessionAuthorized':
       case 'TransactionStarted': {
@@ -286,6 +300,7 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
         return worlds;
       }
     }
+    this.confirmDoomed(e.evse);
     // Faulted or without the connector its type needs, a reservation there ends; then the guarantee.
     const holder = this.holderAt(e.evse);
     if (holder && !(this.station()[index] as RefEvse).connectors.some((c) => c.available && matches(holder.type ?? UNKNOWN, c.type))) {
@@ -293,6 +308,12 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
     }
     this.fit(at, input);
     return [this];
+  }
+
+  /** Its EVSE manager is no longer busy: asked again, it takes the reservation placed on a lost call. */
+  private confirmDoomed(position: number): void {
+    if (this.busy(position)) return;
+    for (const id of [...this.doomed.keys()]) if (this.held.get(id)?.evse === position) this.doomed.delete(id);
   }
 
   /**
@@ -341,7 +362,19 @@ export class EvseWorld implements ModelWorld<EvseWorld> {
   // ---- time and restarts ---------------------------------------------------------------------
 
   expire(certainMs: number, possibleMs: number, lateMs: number, input: number): EvseWorld[] {
-    return expireWorlds<EvseWorld, EvseHeld>(this, (w) => w.held.values(), (w, r) => w.end(r, 'Expired', r.expiryMs, 'expiry', input), certainMs, possibleMs, lateMs);
+    const worlds = expireWorlds<EvseWorld, EvseHeld>(this, (w) => w.held.values(), (w, r) => w.end(r, 'Expired', r.expiryMs, 'expiry', input), certainMs, possibleMs, lateMs);
+    return worlds.flatMap((w) => w.refuseDoomed(certainMs, input));
+  }
+
+  /** Reservations placed on a lost call, where the EVSE manager is busy: ended when it is asked again, at the latest LOST_CALL_MS on. */
+  private refuseDoomed(certainMs: number, input: number): EvseWorld[] {
+    for (const id of [...this.doomed.keys()]) if (!this.held.has(id)) this.doomed.delete(id);
+    if (this.doomed.size === 0) return [this];
+    const refused = this.clone();
+    for (const [id, since] of refused.doomed) refused.end(refused.held.get(id) as EvseHeld, 'Removed', since, 'evse', input);
+    refused.doomed.clear();
+    const overdue = [...this.doomed.values()].some((since) => since + LOST_CALL_MS < certainMs);
+    return overdue ? [refused] : [this, refused];
   }
 
   /** A restart: the reservations held are held again (in their order); the module knows nothing of its EVSEs. */

@@ -26,8 +26,11 @@ export interface ModelWorld<W> {
   /** The restarted module is ready: it has restored its file and told the EVSE managers what it holds. */
   ready(readyMs: number, input: number): void;
   unend(end: ModelEnd): void;
-  /** The command applied at `nowMs` to this world; returns its answer as the checker compares it. */
-  run(sent: SentEvent, nowMs: number, input: number): string;
+  /**
+   * The command applied at `nowMs` to this world; returns its answer as the checker compares it.
+   * `callLost`: a call the module makes meanwhile may be lost (a broker outage): it gets no answer.
+   */
+  run(sent: SentEvent, nowMs: number, input: number, callLost?: boolean): string;
   /** What an EVSE event does: more than one world where the spec leaves the choice open. */
   evseEvent(e: EvseEvent, input: number): W[];
 }

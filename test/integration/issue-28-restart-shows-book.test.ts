@@ -123,6 +123,30 @@ describe('the evse interface, after the module was killed', () => {
   });
 });
 
+describe('the evse interface, an EVSE manager that refused reserve(-1)', () => {
+  it('is asked again at the next change: after a restart the module did not know of the car that made it refuse', async () => {
+    const prefix = uniquePrefix();
+    const { file } = stateFile();
+    const options = { prefix, configModule: { persistence_file: file } };
+    const doubles = await everestDoubles(prefix, ['cCCS2'], ['cCCS2']);
+    const charger = await startEvseModule(broker, doubles, options);
+    expect(await charger.reserve(anyEvse(1))).toBe('Accepted');
+    expect(await charger.reserve(anyEvse(2))).toBe('Accepted');
+    await until(() => shown(doubles).join() === '-1,-1', 'both EVSEs to show Reserved');
+    // A car at EVSE 1 (it ends nothing); the module, killed, forgets it: EVSE 1's manager refuses reserve(-1).
+    await doubles[0]?.sessionStarted();
+    await until(() => doubles[0]?.reservedFor === undefined, 'EVSE 1 to be free once a car is there');
+    await charger.station.module.stop('SIGKILL');
+    const again = await startEvseModule(broker, doubles, options);
+    await until(() => (doubles[0]?.callLog().filter((call) => call === 'reserve({"reservation_id":-1})').length ?? 0) >= 3, 'EVSE 1 to refuse reserve(-1) after the restart');
+    expect(await heldIds(again)).toEqual([1, 2]);
+    expect(shown(doubles)).toEqual([undefined, -1]);
+    // The car leaves: EVSE 1 can take it now, and is asked again.
+    await doubles[0]?.sessionFinished();
+    await until(() => doubles[0]?.reservedFor === -1, 'EVSE 1 to show Reserved again');
+  });
+});
+
 describe('the evse interface, after an EVSE manager restarted alone', () => {
   it('tells it again what it shows: its ModuleReady says it holds nothing', async () => {
     const prefix = uniquePrefix();

@@ -51,6 +51,19 @@ describe('chaos checker, evse interface', () => {
     expect(log.verdict()).toBeUndefined();
   });
 
+  it('lets a reservation stand whose reserve(id) a broker outage lost, and expects it Removed once its busy EVSE manager is asked again', () => {
+    const log = new Log();
+    log.push({ k: 'evse', t0: T0, evse: 3, event: 'SessionStarted' }).restart();
+    // The module no longer knows of the car; the reserve_now is in flight when the broker dies.
+    log.push({ k: 'sent', attempt: 'r1', caller: 'ocpp', command: { cmd: 'reserve_now', request: { evse: 3 }, id: 1, token: 'T1', expiresInMs: HOUR }, reserve: { request: { evse: 3 }, id: 1, token: 'T1', expiryTime: new Date(T0 + HOUR).toISOString(), expiryMs: T0 + HOUR } });
+    log.push({ k: 'crash', what: 'broker-kill' }).at(3000).push({ k: 'broker-up' }).push({ k: 'answer', attempt: 'r1', retval: 'Accepted' });
+    log.push({ k: 'update', id: 1, status: 'Placed' });
+    log.at(5000).push({ k: 'evse-call', evse: 3, cmd: 'reserve', reservationId: 1, retval: false }).push({ k: 'end', id: 1, reason: 'Cancelled' }).push({ k: 'update', id: 1, status: 'Removed' });
+    log.at(12_000).push({ k: 'sent', attempt: 'l1', caller: 'ocpp', command: { cmd: 'list_reservations' } }).push({ k: 'answer', attempt: 'l1', retval: [] });
+    log.push({ k: 'shown', shown: [null, null, null] }).push({ k: 'checkpoint', final: false });
+    expect(log.verdict()).toBeUndefined();
+  });
+
   it('rejects reserve(id) after a restart for a reservation that expired while the module was down', () => {
     const log = new Log().reserve(4, 1, 'Accepted', 5000).push({ k: 'update', id: 4, status: 'Placed' });
     log.push({ k: 'crash', what: 'module-kill' });
